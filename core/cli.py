@@ -1,0 +1,151 @@
+"""Command line: ``python -m core run|list|show|export|presets``. Bad input exits 2 with one line."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from core import export as exporter
+from core.config import ConfigError, RunConfig, all_keys, parse_assignments
+from core.data import DataError
+from core.presets import PRESETS, get_preset
+from core.store import RunNotFound, RunStore
+from core.trainer import Sink
+
+USAGE_ERRORS = (ConfigError, DataError, RunNotFound, FileNotFoundError, json.JSONDecodeError)
+
+
+class UsageError(Exception):
+    """Bad command-line input: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, no usage dump
+        raise UsageError(f"{self.prog}: {message}")
+
+
+class ProgressSink(Sink):
+    """A tqdm bar on stderr over all epochs of all generations."""
+
+    def __init__(self, config: RunConfig):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=config.method.generations * config.train.epochs, file=sys.stderr, unit="epoch",
+                        dynamic_ncols=True, leave=False)
+
+    def on_epoch(self, generation: int, epoch: int, metrics: dict) -> None:
+        shown = {k: f"{v:.3f}" for k, v in metrics.items() if k in ("loss", "test_accuracy")}
+        self.bar.set_description(f"gen {generation}")
+        self.bar.set_postfix(shown, refresh=False)
+        self.bar.update(1)
+
+    def on_generation(self, generation: int, metrics: dict, *_) -> None:
+        shown = ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()
+                          if k in ("test_accuracy", "knn_accuracy", "linear_probe_accuracy"))
+        self.bar.write(f"generation {generation}: {shown}", file=sys.stderr)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m core", description="Self-Distillation Lab: run and inspect experiments.")
+    parser.add_argument("--store", default=None, help="store folder (default $SDLAB_STORE or ./runs)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = sub.add_parser("run", help="run a preset (with optional overrides) into the store")
+    run.add_argument("--preset", default="dry-run", help=f"one of: {', '.join(PRESETS)}")
+    run.add_argument("--config", type=Path, help="a config JSON file (as written by export) instead of a preset")
+    run.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a config key, e.g. --set method.alpha=0.5 (repeatable)")
+    run.add_argument("--json", action="store_true", help="print the final summary as one JSON object")
+    lst = sub.add_parser("list", help="list the runs in the store")
+    lst.add_argument("--json", action="store_true")
+    show = sub.add_parser("show", help="show one run")
+    show.add_argument("run_id")
+    show.add_argument("--json", action="store_true")
+    exp = sub.add_parser("export", help="write metrics.csv, generations.csv, config.json and embeddings")
+    exp.add_argument("run_id")
+    exp.add_argument("--out", type=Path, required=True)
+    presets = sub.add_parser("presets", help="list presets (and, with --keys, every config key)")
+    presets.add_argument("--keys", action="store_true", help="list every config key with its default and meaning")
+    from core.sweep_cli import add_sweep_parser  # here, not at the top: core.sweep_cli imports this module
+
+    add_sweep_parser(sub)
+    for name in ("run", "list", "show", "export", "presets"):  # --store after the sub-command works too
+        sub.choices[name].add_argument("--store", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    return parser
+
+
+def cmd_run(args, store: RunStore) -> int:
+    base = RunConfig.from_json(args.config.read_text()) if args.config else get_preset(args.preset).config()
+    config = base.override(parse_assignments(args.sets))
+    from core.runner import execute
+
+    progress = ProgressSink(config)
+    try:
+        summary = execute(config, store, sink=progress)
+    finally:
+        progress.close()
+    if args.json:
+        print(json.dumps({k: summary.get(k) for k in ("run_id", "status", "config", "generations", "baselines",
+                                                        "warnings", "error")}))
+    else:
+        print(exporter.summary_text(summary))
+    return 0 if summary["status"] == "finished" else 1
+
+
+def cmd_list(args, store: RunStore) -> int:
+    runs = store.list_runs()
+    if args.json:
+        print(json.dumps([exporter.run_row(r) for r in runs]))
+    else:
+        print(exporter.runs_table(runs))
+    return 0
+
+
+def cmd_show(args, store: RunStore) -> int:
+    summary = store.summary(args.run_id)
+    print(json.dumps(summary) if args.json else exporter.summary_text(summary))
+    return 0
+
+
+def cmd_export(args, store: RunStore) -> int:
+    written = exporter.export_run(store, args.run_id, args.out)
+    print("\n".join(str(p) for p in written))
+    return 0
+
+
+def cmd_presets(args, store: RunStore | None = None) -> int:
+    if args.keys:
+        for key, f in all_keys().items():
+            print(f"{key} = {f.default!r}: {f.metadata['help']}")
+        return 0
+    for preset in PRESETS.values():
+        print(f"{preset.name}: {preset.description}")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "list": cmd_list, "show": cmd_show, "export": cmd_export, "presets": cmd_presets}
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "presets":
+            return cmd_presets(args)
+        store = RunStore(args.store)
+        if args.command == "sweep":
+            from core.sweep_cli import cmd_sweep
+
+            return cmd_sweep(args, store)
+        return COMMANDS[args.command](args, store)
+    except UsageError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except USAGE_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

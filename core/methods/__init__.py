@@ -1,0 +1,1 @@
+"""One module per self-distillation family: a pure loss plus a train-one-generation function."""

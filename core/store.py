@@ -1,0 +1,238 @@
+"""The run store: one SQLite file (WAL, so readers work while a run writes) plus an artifact folder per run.
+
+Layout under the store root (``$SDLAB_STORE`` or ``./runs``)::
+
+    runs.sqlite                   runs, per-epoch and per-generation metrics
+    artifacts/<run_id>/run.npz    test inputs, labels, flipped indices
+    artifacts/<run_id>/gen<k>.npz features, probabilities, 2-D embedding of generation k
+    artifacts/<run_id>/gen<k>.pt  state dict of generation k (loaded with weights_only=True)
+
+A run whose owning process has died while it was queued or running reads back as ``interrupted``;
+the generations it finished stay readable.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import sqlite3
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+
+STATUSES = ("queued", "running", "finished", "failed", "cancelled", "interrupted")
+ACTIVE = ("queued", "running")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY, status TEXT NOT NULL, config TEXT NOT NULL, created REAL NOT NULL,
+    started REAL, finished REAL, error TEXT, pid INTEGER, pid_start TEXT, host TEXT,
+    info TEXT, baselines TEXT, warnings TEXT, summary TEXT, sweep_id TEXT, label TEXT,
+    cancel_requested INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS epochs (
+    run_id TEXT NOT NULL, generation INTEGER NOT NULL, epoch INTEGER NOT NULL, time REAL NOT NULL,
+    metrics TEXT NOT NULL, PRIMARY KEY (run_id, generation, epoch));
+CREATE TABLE IF NOT EXISTS generations (
+    run_id TEXT NOT NULL, generation INTEGER NOT NULL, time REAL NOT NULL, metrics TEXT NOT NULL,
+    PRIMARY KEY (run_id, generation));
+CREATE INDEX IF NOT EXISTS runs_sweep ON runs (sweep_id);
+"""
+
+
+class RunNotFound(KeyError):
+    """No run with that id in this store."""
+
+    def __str__(self) -> str:
+        return f"no run {self.args[0]!r} in this store"
+
+
+def default_root() -> Path:
+    return Path(os.environ.get("SDLAB_STORE", "runs"))
+
+
+def _process_start(pid: int) -> str | None:
+    """The kernel's start time of a process (field 22 of /proc/PID/stat); guards against reused pids."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _owner_alive(pid: int | None, pid_start: str | None, host: str | None) -> bool:
+    if pid is None or host != socket.gethostname():
+        return True  # another machine's run: cannot tell, trust its status
+    start = _process_start(pid)
+    return start is not None and (pid_start is None or start == pid_start)
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+
+
+class RunStore:
+    """Thread- and process-safe access to runs; every call opens its own short-lived connection."""
+
+    def __init__(self, root: str | Path | None = None):
+        self.root = Path(root) if root is not None else default_root()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.db_path = self.root / "runs.sqlite"
+        with self.connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+
+    @contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection in a transaction (committed on success); rows come back as dicts."""
+        db = sqlite3.connect(self.db_path, timeout=30)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA synchronous=NORMAL")
+        try:
+            with db:
+                yield db
+        finally:
+            db.close()
+
+    def artifact_dir(self, run_id: str) -> Path:
+        return self.root / "artifacts" / run_id
+
+    # ---- writing -------------------------------------------------------
+    def create_run(self, config: dict, *, sweep_id: str | None = None, label: str | None = None) -> str:
+        """Register a queued run owned by this process; returns its id."""
+        run_id = new_run_id()
+        pid = os.getpid()
+        with self.connect() as db:
+            db.execute("INSERT INTO runs (id, status, config, created, pid, pid_start, host, sweep_id, label) "
+                       "VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
+                       (run_id, json.dumps(config), time.time(), pid, _process_start(pid), socket.gethostname(),
+                        sweep_id, label))
+        self.artifact_dir(run_id).mkdir(parents=True, exist_ok=True)
+        return run_id
+
+    def claim(self, run_id: str) -> None:
+        """Mark a run running, owned by the calling process."""
+        pid = os.getpid()
+        self._update(run_id, status="running", started=time.time(), pid=pid, pid_start=_process_start(pid),
+                     host=socket.gethostname())
+
+    def set_info(self, run_id: str, info: dict) -> None:
+        self._update(run_id, info=json.dumps(info))
+
+    def set_baselines(self, run_id: str, baselines: dict) -> None:
+        self._update(run_id, baselines=json.dumps(baselines))
+
+    def finish(self, run_id: str, status: str, error: str | None = None, summary: dict | None = None) -> None:
+        if status not in STATUSES:
+            raise ValueError(f"status {status!r}: must be one of {STATUSES}")
+        fields = {"status": status, "finished": time.time(), "error": error}
+        if summary is not None:
+            fields.update(summary=json.dumps(summary), warnings=json.dumps(summary.get("warnings", [])))
+        self._update(run_id, **fields)
+
+    def request_cancel(self, run_id: str) -> None:
+        """Ask the run's owner to stop at its next step; a queued run is cancelled at once."""
+        with self.connect() as db:
+            db.execute("UPDATE runs SET cancel_requested = 1 WHERE id = ?", (run_id,))
+            db.execute("UPDATE runs SET status = 'cancelled', finished = ? WHERE id = ? AND status = 'queued'",
+                       (time.time(), run_id))
+
+    def cancel_requested(self, run_id: str) -> bool:
+        with self.connect() as db:
+            row = db.execute("SELECT cancel_requested FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return bool(row and row["cancel_requested"])
+
+    def add_epoch(self, run_id: str, generation: int, epoch: int, metrics: dict) -> None:
+        with self.connect() as db:
+            db.execute("INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?)",
+                       (run_id, generation, epoch, time.time(), json.dumps(metrics)))
+
+    def add_generation(self, run_id: str, generation: int, metrics: dict) -> None:
+        with self.connect() as db:
+            db.execute("INSERT OR REPLACE INTO generations VALUES (?, ?, ?, ?)",
+                       (run_id, generation, time.time(), json.dumps(metrics)))
+
+    def save_arrays(self, run_id: str, name: str, arrays: dict[str, np.ndarray]) -> None:
+        """Write arrays atomically (temp file, then rename), so a reader never sees half a file."""
+        folder = self.artifact_dir(run_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{name}.tmp.npz"
+        np.savez_compressed(tmp, **{k: np.asarray(v) for k, v in arrays.items() if v is not None})
+        tmp.replace(folder / f"{name}.npz")
+
+    def save_weights(self, run_id: str, generation: int, state_dict: dict) -> None:
+        folder = self.artifact_dir(run_id)
+        tmp = folder / f".gen{generation}.tmp.pt"
+        torch.save(state_dict, tmp)
+        tmp.replace(folder / f"gen{generation}.pt")
+
+    def _update(self, run_id: str, **fields) -> None:
+        assignments = ", ".join(f"{k} = ?" for k in fields)
+        with self.connect() as db:
+            cur = db.execute(f"UPDATE runs SET {assignments} WHERE id = ?", (*fields.values(), run_id))
+            if cur.rowcount == 0:
+                raise RunNotFound(run_id)
+
+    # ---- reading -------------------------------------------------------
+    def _reconcile(self, db: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[dict]:
+        """Rows as dicts, with runs whose owner died marked ``interrupted`` (in the file too)."""
+        out = []
+        for row in rows:
+            run = dict(row)
+            if run["status"] in ACTIVE and not _owner_alive(run["pid"], run["pid_start"], run["host"]):
+                run.update(status="interrupted", error="the process running it stopped before it finished")
+                db.execute("UPDATE runs SET status = ?, error = ?, finished = ? WHERE id = ? AND status IN "
+                           "('queued', 'running')", (run["status"], run["error"], time.time(), run["id"]))
+            for key in ("config", "info", "baselines", "warnings", "summary"):
+                run[key] = json.loads(run[key]) if run[key] else None
+            run["warnings"] = run["warnings"] or []
+            out.append(run)
+        return out
+
+    def list_runs(self, sweep_id: str | None = None) -> list[dict]:
+        """All runs (or a sweep's), newest first."""
+        query = "SELECT * FROM runs" + (" WHERE sweep_id = ?" if sweep_id else "") + " ORDER BY created DESC"
+        with self.connect() as db:
+            return self._reconcile(db, db.execute(query, (sweep_id,) if sweep_id else ()).fetchall())
+
+    def get_run(self, run_id: str) -> dict:
+        with self.connect() as db:
+            rows = db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchall()
+            if not rows:
+                raise RunNotFound(run_id)
+            return self._reconcile(db, rows)[0]
+
+    def epochs(self, run_id: str) -> list[dict]:
+        """Per-epoch metrics as flat dicts with generation, epoch and time."""
+        with self.connect() as db:
+            rows = db.execute("SELECT generation, epoch, time, metrics FROM epochs WHERE run_id = ? "
+                              "ORDER BY generation, epoch", (run_id,)).fetchall()
+        return [{"generation": r["generation"], "epoch": r["epoch"], "time": r["time"], **json.loads(r["metrics"])}
+                for r in rows]
+
+    def generations(self, run_id: str) -> list[dict]:
+        with self.connect() as db:
+            rows = db.execute("SELECT generation, metrics FROM generations WHERE run_id = ? ORDER BY generation",
+                              (run_id,)).fetchall()
+        return [{**json.loads(r["metrics"]), "generation": r["generation"]} for r in rows]
+
+    def load_arrays(self, run_id: str, name: str) -> dict[str, np.ndarray]:
+        """Arrays saved under ``name`` (``run`` or ``gen<k>``); empty when there are none."""
+        path = self.artifact_dir(run_id) / f"{name}.npz"
+        if not path.exists():
+            return {}
+        with np.load(path, allow_pickle=False) as archive:
+            return {k: archive[k] for k in archive.files}
+
+    def load_weights(self, run_id: str, generation: int) -> dict:
+        return torch.load(self.artifact_dir(run_id) / f"gen{generation}.pt", weights_only=True)
+
+    def summary(self, run_id: str) -> dict:
+        """The run's summary, rebuilt from the tables when the run did not finish (crash, still running)."""
+        run = self.get_run(run_id)
+        return {"run_id": run_id, "status": run["status"], "config": run["config"],
+                "generations": self.generations(run_id), "baselines": run["baselines"] or {},
+                "warnings": run["warnings"], "error": run["error"]}

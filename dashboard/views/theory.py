@@ -1,0 +1,70 @@
+"""Theory page: self-distillation of kernel ridge regression in closed form (Mobahi, Farajtabar & Bartlett, 2020)."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from core.theory import DEFAULT_GAMMA, DEFAULT_LAM, default_data, eigen_view, krr_self_distillation, round_errors
+from dashboard.theory_figures import error_figure, fit_figure, shrink_figure
+
+MAX_ROUNDS = 50
+GAMMAS = [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0]
+LAMS = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0]
+
+st.title("Theory: self-distillation amplifies regularization")
+st.markdown(
+    "Each round refits a kernel ridge regression to the previous round's predictions at the training points "
+    "(blended with a share α of the original labels). In the eigenbasis of the Gram matrix $K = V\\,"
+    "\\mathrm{diag}(d)\\,V^\\top$ one fit multiplies coordinate $j$ by $d_j/(d_j+\\lambda)$: smooth directions with "
+    "large eigenvalues pass almost untouched, while wiggly ones with small eigenvalues, where most of the noise sits, "
+    "are cut hard. With α = 0, $t$ rounds multiply by $(d_j/(d_j+\\lambda))^t$, so repeating the fit regularizes "
+    "more strongly than one fit with the same λ and concentrates the solution on fewer directions "
+    "(Mobahi, Farajtabar & Bartlett, 2020). The first rounds strip noise and the error against the truth falls; "
+    "later rounds also shrink the signal, and the fit flattens toward the zero function. A share α > 0 of the labels "
+    "stops that collapse: the rounds settle at a fixed point instead."
+)
+
+c_gamma, c_lam, c_alpha, c_round, c_seed = st.columns([3, 3, 3, 3, 2])
+gamma = c_gamma.select_slider(
+    "RBF γ in exp(-γ‖x-x'‖²)", GAMMAS, value=DEFAULT_GAMMA, format_func=lambda v: f"{v:g}",
+    key="theory_gamma", bind="query-params",
+)
+lam = c_lam.select_slider(
+    "ridge λ in (K + λI)⁻¹", LAMS, value=DEFAULT_LAM, format_func=lambda v: f"{v:g}",
+    key="theory_lam", bind="query-params",
+)
+alpha = c_alpha.slider("label share α", 0.0, 1.0, 0.0, 0.05, key="theory_alpha", bind="query-params")
+shown = c_round.slider("round t", 1, MAX_ROUNDS, 4, key="theory_round", bind="query-params")
+seed = c_seed.number_input("data seed", 0, 9999, 0, key="theory_seed", bind="query-params")
+
+x_train, y_train, x_eval, y_true = default_data(seed=int(seed))
+predictions = krr_self_distillation(x_train, y_train, x_eval, gamma, lam, alpha, MAX_ROUNDS)
+errors = round_errors(predictions, y_true)
+zero_error = float(np.mean(y_true**2))
+best = int(np.argmin(errors)) + 1
+
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("MSE at round 1", f"{errors[0]:.4f}", help="A single kernel ridge fit to the noisy labels.")
+m2.metric(f"MSE at round {shown}", f"{errors[shown - 1]:.4f}", delta=f"{errors[shown - 1] - errors[0]:+.4f} vs round 1",
+          delta_color="inverse")
+m3.metric(f"best round of {MAX_ROUNDS}", f"{best}", delta=f"MSE {errors[best - 1]:.4f}", delta_color="off",
+          delta_arrow="off")
+m4.metric("MSE of f = 0", f"{zero_error:.4f}", help="Where α = 0 ends up after many rounds.")
+
+st.plotly_chart(fit_figure(x_train, y_train, x_eval, y_true, predictions, shown), key="theory_fit_chart")
+left, right = st.columns(2)
+with left:
+    st.subheader("Error vs truth per round")
+    st.plotly_chart(error_figure(errors, shown, zero_error), key="theory_error_chart")
+with right:
+    st.subheader("Shrink per eigen-direction")
+    view = eigen_view(x_train, gamma, lam)
+    st.plotly_chart(
+        shrink_figure(view.shrink, view.filters(alpha, shown)[-1], label=f"after {shown} round(s)"),
+        key="theory_shrink_chart",
+    )
+st.caption(
+    f"{len(x_train)} noisy samples of sin(2πx) (noise sd 0.5), predictions on {len(x_eval)} grid points; "
+    "MSE is measured against the noise-free sine on that grid. λ is added to K unscaled: f = k(x, X)(K + λI)⁻¹y."
+)

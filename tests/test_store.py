@@ -1,0 +1,107 @@
+"""The run store: round trips, concurrent readers, interrupted runs, weights loaded safely."""
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from core.store import RunNotFound, RunStore
+
+
+def test_run_lifecycle_round_trip(tmp_path):
+    store = RunStore(tmp_path)
+    run_id = store.create_run({"seed": 1}, label="dry-run")
+    assert store.get_run(run_id)["status"] == "queued"
+    store.claim(run_id)
+    store.add_epoch(run_id, 0, 0, {"loss": 2.5})
+    store.add_epoch(run_id, 0, 1, {"loss": 1.5})
+    store.add_generation(run_id, 0, {"test_accuracy": 0.9})
+    store.save_arrays(run_id, "gen0", {"embedding": np.ones((3, 2), np.float32)})
+    store.finish(run_id, "finished", summary={"warnings": ["w"], "generations": []})
+    run = store.get_run(run_id)
+    assert run["status"] == "finished" and run["label"] == "dry-run" and run["warnings"] == ["w"]
+    assert [e["loss"] for e in store.epochs(run_id)] == [2.5, 1.5]
+    assert store.generations(run_id) == [{"test_accuracy": 0.9, "generation": 0}]
+    assert store.load_arrays(run_id, "gen0")["embedding"].shape == (3, 2)
+    assert store.load_arrays(run_id, "gen9") == {}
+    assert RunStore(tmp_path).list_runs()[0]["id"] == run_id  # a second handle sees the same file
+
+
+def test_unknown_run_and_bad_status(tmp_path):
+    store = RunStore(tmp_path)
+    with pytest.raises(RunNotFound, match="no run 'nope'"):
+        store.get_run("nope")
+    run_id = store.create_run({})
+    with pytest.raises(ValueError, match="status"):
+        store.finish(run_id, "done")
+
+
+def test_weights_round_trip_with_weights_only(tmp_path):
+    store = RunStore(tmp_path)
+    run_id = store.create_run({})
+    state = {"w": torch.arange(6.0).reshape(2, 3)}
+    store.save_weights(run_id, 0, state)
+    assert torch.equal(store.load_weights(run_id, 0)["w"], state["w"])
+
+
+def test_weights_loader_refuses_pickled_objects(tmp_path):
+    store = RunStore(tmp_path)
+    run_id = store.create_run({})
+    torch.save({"evil": object()}, store.artifact_dir(run_id) / "gen0.pt")
+    with pytest.raises(Exception, match="[Ww]eights only"):
+        store.load_weights(run_id, 0)
+
+
+def test_run_of_dead_process_reads_as_interrupted(tmp_path):
+    store = RunStore(tmp_path)
+    code = ("import sys; from core.store import RunStore; s = RunStore(sys.argv[1]); r = s.create_run({}); "
+            "s.claim(r); s.add_generation(r, 0, {'test_accuracy': 0.5}); print(r)")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": os.getcwd()})
+    run_id = out.stdout.strip()
+    run = store.get_run(run_id)
+    assert run["status"] == "interrupted" and "stopped" in run["error"]
+    assert store.generations(run_id)[0]["test_accuracy"] == 0.5
+    assert store.get_run(run_id)["status"] == "interrupted"  # written back, stable
+
+
+def test_live_run_of_this_process_stays_running(tmp_path):
+    store = RunStore(tmp_path)
+    run_id = store.create_run({})
+    store.claim(run_id)
+    assert store.get_run(run_id)["status"] == "running"
+
+
+def test_readers_work_while_a_writer_writes(tmp_path):
+    store = RunStore(tmp_path)
+    run_id = store.create_run({})
+    errors = []
+
+    def write():
+        for epoch in range(300):
+            store.add_epoch(run_id, 0, epoch, {"loss": float(epoch)})
+
+    def read():
+        try:
+            for _ in range(300):
+                rows = store.epochs(run_id)
+                assert [r["epoch"] for r in rows] == list(range(len(rows)))
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write), threading.Thread(target=read)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(store.epochs(run_id)) == 300
+
+
+def test_cancel_of_queued_run_is_immediate(tmp_path):
+    store = RunStore(tmp_path)
+    run_id = store.create_run({})
+    store.request_cancel(run_id)
+    assert store.get_run(run_id)["status"] == "cancelled" and store.cancel_requested(run_id)
