@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, help="a config JSON file (as written by export) instead of a preset")
     run.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                      help="override a config key, e.g. --set method.alpha=0.5 (repeatable)")
-    run.add_argument("--json", action="store_true", help="print the final summary as one JSON object")
+    run.add_argument("--json", action="store_true",
+                     help="print the final summary as one JSON object (one line per run of a comparison preset)")
     lst = sub.add_parser("list", help="list the runs in the store")
     lst.add_argument("--json", action="store_true")
     show = sub.add_parser("show", help="show one run")
@@ -78,21 +79,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args, store: RunStore) -> int:
-    base = RunConfig.from_json(args.config.read_text()) if args.config else get_preset(args.preset).config()
-    config = base.override(parse_assignments(args.sets))
+    """Run a preset (each variant of a comparison preset in turn) or a config file; one summary per run."""
+    updates = parse_assignments(args.sets)
+    if args.config:
+        configs = [RunConfig.from_json(args.config.read_text()).override(updates)]
+    else:
+        configs = get_preset(args.preset).configs(updates)
     from core.runner import execute
 
-    progress = ProgressSink(config)
-    try:
-        summary = execute(config, store, sink=progress)
-    finally:
-        progress.close()
-    if args.json:
-        print(json.dumps({k: summary.get(k) for k in ("run_id", "status", "config", "generations", "baselines",
-                                                        "warnings", "error")}))
-    else:
-        print(exporter.summary_text(summary))
-    return 0 if summary["status"] == "finished" else 1
+    statuses = []
+    for config in configs:
+        progress = ProgressSink(config)
+        try:
+            summary = execute(config, store, sink=progress, label=None if args.config else args.preset)
+        finally:
+            progress.close()
+        statuses.append(summary["status"])
+        if args.json:
+            print(json.dumps({k: summary.get(k) for k in ("run_id", "status", "config", "generations",
+                                                            "baselines", "warnings", "error")}), flush=True)
+        else:
+            print(exporter.summary_text(summary), flush=True)
+    return 0 if all(s == "finished" for s in statuses) else 1
 
 
 def cmd_list(args, store: RunStore) -> int:

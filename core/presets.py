@@ -12,18 +12,25 @@ class Preset:
     description: str
     overrides: dict = field(default_factory=dict)
     explanation: str = ""
+    variants: tuple[dict, ...] = ()  # a comparison preset: one run per variant, each on top of ``overrides``
 
     def config(self, updates: dict | None = None) -> RunConfig:
         """The preset's config, with optional dotted-key updates on top."""
         return RunConfig().override({**self.overrides, **(updates or {})})
 
+    def configs(self, updates: dict | None = None) -> list[RunConfig]:
+        """One config per variant (just ``config()`` for a single-run preset); ``updates`` apply to each."""
+        return [self.config({**variant, **(updates or {})}) for variant in self.variants or ({},)]
 
-_NOISY = {"data.label_noise": 0.4, "method.generations": 4, "train.epochs": 60,
+
+# Long enough, without gradient clipping, for generation 0 to memorise the flipped labels (measured: 30 epochs
+# and the gain vanishes; 100 epochs and it grows but varies more between seeds).
+_NOISY = {"data.label_noise": 0.4, "method.generations": 4, "train.epochs": 60, "train.grad_clip": 0.0,
           "method.temperature": 4.0, "method.alpha": 1.0}
 
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset("dry-run", "2 tiny generations on digits in a few seconds (tests and CI)",
-           {"method.generations": 2, "train.epochs": 3, "model.hidden": 32, "eval.embedding": "pca",
+           {"method.generations": 2, "train.epochs": 4, "train.lr": 1e-2, "model.hidden": 32, "eval.embedding": "pca",
             "eval.linear_probe": False}),
     Preset("digits-ban", "born-again networks on clean digits, 5 generations",
            {"method.generations": 5, "train.epochs": 60}),
@@ -32,6 +39,28 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            "Generation 0 is trained long enough to memorise the flipped labels. Its softened outputs still "
            "put most mass on the true class for most inputs, so generation 1 learns from a cleaner target than "
            "the labels: test accuracy rises and the share of flipped labels it reproduces falls."),
+    Preset("teach-noisy-labels", "teaching: born-again on noisy labels, the gain and the memorised noise falling",
+           _NOISY,
+           "40% of the training labels were flipped to a wrong class. Generation 0 fits them all, the wrong ones "
+           "too: look at 'memorized noise' in the table, the share of flipped labels it reproduces. Its outputs, "
+           "softened at temperature T, still rank the true class high for most inputs, so generation 1 learns "
+           "from a target that is cleaner than the labels: test accuracy rises above generation 0 and the "
+           "memorised share falls, generation after generation. Self-distillation acts as a regulariser."),
+    Preset("teach-clean-digits", "teaching: born-again on clean digits, where there is little to gain",
+           {"method.generations": 4, "train.epochs": 40},
+           "With clean labels generation 0 already reaches about 97% test accuracy, and what it passes on is "
+           "mostly what the labels said. Its soft outputs add 'dark knowledge' (a 3 that looks a bit like an 8), "
+           "but there is no noise to undo, so later generations land within a point of generation 0. Compare "
+           "with teach-noisy-labels: self-distillation helps most where the labels mislead."),
+    Preset("teach-temperature", "teaching: the same noisy run at T = 1, 2, 4, 8, compared",
+           {**_NOISY, "method.generations": 3, "eval.embedding": "pca"},
+           "The temperature T softens the teacher's outputs before the student matches them. At T = 1 the "
+           "student copies the teacher's confident answers, the memorised wrong labels included; a higher T "
+           "exposes how the teacher ranks the other classes, where its knowledge of the clean classes hides. "
+           "Compare the four runs on 'memorized noise': the share of flipped labels the last generation "
+           "reproduces falls as T rises (about 0.23 at T = 1 against 0.14 at T = 8, over 3 seeds). The accuracy "
+           "gain over generation 0 is there at every T but varies more from seed to seed than between T.",
+           variants=tuple({"method.temperature": t} for t in (1.0, 2.0, 4.0, 8.0))),
 ]}
 
 

@@ -74,9 +74,11 @@ def store_cancel_check(store: RunStore, run_id: str, every_s: float = 0.5) -> Ca
 
 
 def execute(config: RunConfig, store: RunStore, run_id: str | None = None, sink: trainer.Sink | None = None,
-            stop_event: threading.Event | None = None) -> dict:
-    """Run ``config`` as ``run_id`` (created if not given) and record the outcome; never raises for a run failure."""
-    run_id = run_id or store.create_run(config.to_dict())
+            stop_event: threading.Event | None = None, label: str | None = None) -> dict:
+    """Run ``config`` as ``run_id`` (created, with ``label``, if not given) and record the outcome.
+
+    Never raises for a failed run: the error is in the summary and the store."""
+    run_id = run_id or store.create_run(config.to_dict(), label=label)
     store.claim(run_id)
     store_stop = store_cancel_check(store, run_id)
     should_stop = (lambda: stop_event.is_set() or store_stop()) if stop_event is not None else store_stop
