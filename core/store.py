@@ -17,6 +17,7 @@ import os
 import secrets
 import socket
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,7 +56,7 @@ def default_root() -> Path:
     return Path(os.environ.get("SDLAB_STORE", "runs"))
 
 
-def _process_start(pid: int) -> str | None:
+def process_start(pid: int) -> str | None:
     """The kernel's start time of a process (field 22 of /proc/PID/stat); guards against reused pids."""
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
@@ -63,10 +64,10 @@ def _process_start(pid: int) -> str | None:
         return None
 
 
-def _owner_alive(pid: int | None, pid_start: str | None, host: str | None) -> bool:
+def owner_alive(pid: int | None, pid_start: str | None, host: str | None) -> bool:
     if pid is None or host != socket.gethostname():
         return True  # another machine's run: cannot tell, trust its status
-    start = _process_start(pid)
+    start = process_start(pid)
     return start is not None and (pid_start is None or start == pid_start)
 
 
@@ -75,27 +76,31 @@ def new_run_id() -> str:
 
 
 class RunStore:
-    """Thread- and process-safe access to runs; every call opens its own short-lived connection."""
+    """Thread- and process-safe access to runs: one SQLite connection per thread, WAL for concurrent readers."""
 
     def __init__(self, root: str | Path | None = None):
         self.root = Path(root) if root is not None else default_root()
         self.root.mkdir(parents=True, exist_ok=True)
         self.db_path = self.root / "runs.sqlite"
+        self._local = threading.local()
         with self.connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
-        """A connection in a transaction (committed on success); rows come back as dicts."""
-        db = sqlite3.connect(self.db_path, timeout=30)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA synchronous=NORMAL")
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
+        """This thread's connection in a transaction (committed on success); rows come back as dicts.
+
+        Each thread keeps its connection open: closing one costs ~18 ms here (a WAL checkpoint), which a
+        per-epoch write would otherwise pay every epoch."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.db_path, timeout=30)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._local.db = db
+        with db:
+            yield db
 
     def artifact_dir(self, run_id: str) -> Path:
         return self.root / "artifacts" / run_id
@@ -108,7 +113,7 @@ class RunStore:
         with self.connect() as db:
             db.execute("INSERT INTO runs (id, status, config, created, pid, pid_start, host, sweep_id, label) "
                        "VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
-                       (run_id, json.dumps(config), time.time(), pid, _process_start(pid), socket.gethostname(),
+                       (run_id, json.dumps(config), time.time(), pid, process_start(pid), socket.gethostname(),
                         sweep_id, label))
         self.artifact_dir(run_id).mkdir(parents=True, exist_ok=True)
         return run_id
@@ -116,7 +121,7 @@ class RunStore:
     def claim(self, run_id: str) -> None:
         """Mark a run running, owned by the calling process."""
         pid = os.getpid()
-        self._update(run_id, status="running", started=time.time(), pid=pid, pid_start=_process_start(pid),
+        self._update(run_id, status="running", started=time.time(), pid=pid, pid_start=process_start(pid),
                      host=socket.gethostname())
 
     def set_info(self, run_id: str, info: dict) -> None:
@@ -182,7 +187,7 @@ class RunStore:
         out = []
         for row in rows:
             run = dict(row)
-            if run["status"] in ACTIVE and not _owner_alive(run["pid"], run["pid_start"], run["host"]):
+            if run["status"] in ACTIVE and not owner_alive(run["pid"], run["pid_start"], run["host"]):
                 run.update(status="interrupted", error="the process running it stopped before it finished")
                 db.execute("UPDATE runs SET status = ?, error = ?, finished = ? WHERE id = ? AND status IN "
                            "('queued', 'running')", (run["status"], run["error"], time.time(), run["id"]))
