@@ -1,0 +1,246 @@
+"""One run on the Runs page: progress and charts (live while it runs), 2-D views, the clicked input, downloads.
+
+While the run is queued or running, fragments poll the store (``run_every``); when it ends, a full rerun redraws
+the page without polling. Everything is read from the store, so a run started elsewhere (CLI, another tab) shows
+the same way.
+"""
+from __future__ import annotations
+
+import json
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.export import embedding_frame
+from core.presets import PRESETS
+from core.store import ACTIVE, RunStore
+from core.trainer import method_module
+from dashboard import figures, state, tables
+from dashboard.progress import format_duration, progress
+
+STATUS_BADGES = {"queued": ("gray", ":material/schedule:"), "running": ("blue", ":material/directions_run:"),
+                 "finished": ("green", ":material/check_circle:"), "failed": ("red", ":material/error:"),
+                 "cancelled": ("orange", ":material/cancel:"), "interrupted": ("orange", ":material/bolt:")}
+LIVE_EVERY_S = 1.0
+FIRST_EPOCH_EVERY_S = 0.25  # until the first epoch is in: the first loss point shows as soon as it exists
+VIEWS_EVERY_S = 2.0
+EMBEDDING_NAMES = {"umap": "UMAP", "pca": "PCA", "tsne": "t-SNE"}
+
+
+def show(run: Mapping) -> None:
+    """The whole panel of one run."""
+    active = run["status"] in ACTIVE
+    started = bool(state.store().epochs(run["id"])) if active else True
+    _header(run)
+    every = (LIVE_EVERY_S if started else FIRST_EPOCH_EVERY_S) if active else None
+    st.fragment(_live, run_every=every)(run["id"], active, started)
+    st.fragment(_views, run_every=VIEWS_EVERY_S if active else None)(run["id"])
+    _downloads(run)
+
+
+def _summary_line(config: Mapping) -> str:
+    d, m, mo, t = config["data"], config["method"], config["model"], config["train"]
+    parts = [f"{d['name']}" + (f" with {d['label_noise']:.0%} label noise" if d["label_noise"] else ""),
+             f"{mo['name'].upper()} {mo['hidden']}×{mo['depth']}",
+             f"{m['name']}" + (f" T={m['temperature']:g} α={m['alpha']:g}" if m["name"] == "ban" else ""),
+             f"{m['generations']} generations × {t['epochs']} epochs", f"lr {t['lr']:g}", f"seed {config['seed']}"]
+    return " · ".join(parts)
+
+
+def _header(run: Mapping) -> None:
+    st.header(f"{run['label']} · {run['id']}" if run.get("label") else run["id"], divider="gray")
+    st.caption(_summary_line(run["config"]))
+    preset = PRESETS.get(run.get("label") or "")
+    if preset is not None and preset.explanation:
+        st.info(f"**What to look for.** {preset.explanation}", icon=":material/school:")
+
+
+def _status(run: Mapping) -> None:
+    color, icon = STATUS_BADGES.get(run["status"], ("gray", ""))
+    st.badge(run["status"], icon=icon, color=color)
+    if run["status"] == "failed":
+        st.error(f"This run failed: {run['error']}")
+        trace = (run.get("summary") or {}).get("traceback")
+        if trace:
+            with st.expander("traceback"):
+                st.code(trace, language="text")
+    elif run["status"] == "interrupted":
+        st.warning(f"This run was interrupted ({run['error']}); the generations it finished are shown below.")
+    elif run["status"] == "cancelled":
+        st.warning("This run was cancelled; the generations it finished are shown below.")
+    for warning in run["warnings"]:
+        st.warning(warning, icon=":material/warning:")
+
+
+def _progress(run: Mapping, epochs: list[dict]) -> None:
+    config = run["config"]
+    p = progress(config["method"]["generations"], config["train"]["epochs"], epochs, run["started"])
+    cols = st.columns(4)
+    cols[0].metric("generation", f"{p.generation} / {p.generations}")
+    cols[1].metric("epoch", f"{p.epoch} / {p.epochs}")
+    if run["status"] in ACTIVE:
+        cols[2].metric("time left", format_duration(p.seconds_left))
+        with cols[3]:
+            if st.button("Cancel run", key="cancel", icon=":material/cancel:", width="stretch"):
+                state.queue().cancel(run["id"])
+                st.toast("Cancelling: the run stops at its next step.")
+        st.progress(p.fraction, text=f"{p.fraction:.0%} of all epochs")
+    elif run["started"] and run["finished"]:
+        cols[2].metric("wall time", format_duration(run["finished"] - run["started"]))
+
+
+def _loss_chart(run: Mapping, epochs: pd.DataFrame) -> None:
+    parts = ["loss", *((run["info"] or {}).get("loss_parts") or [])]
+    left, middle, right = st.columns([5, 3, 4])
+    chosen = left.pills("loss parts", parts, selection_mode="multi", default=parts[1:] or parts,
+                        format_func=figures.part_label, key="loss_parts")
+    with middle:
+        st.write("")
+        log_y = st.toggle("log y", key="loss_log")  # KD is scaled by T², so it can dwarf CE on a linear axis
+    smoothing = right.slider("smoothing", 0.0, 0.95, 0.0, 0.05, key="smoothing",
+                             help="exponential moving average weight w: s(t) = w·s(t−1) + (1−w)·loss(t)")
+    st.plotly_chart(figures.loss_figure(epochs, chosen, smoothing, run["config"]["method"]["generations"], log_y),
+                    key="loss_chart")
+
+
+def _live(run_id: str, was_active: bool, had_epochs: bool) -> None:
+    """Status, progress, loss curves, accuracy per generation and the per-generation table."""
+    store = state.store()
+    run = store.get_run(run_id)
+    epochs = store.epochs(run_id)
+    if was_active and run["status"] not in ACTIVE:
+        st.rerun()  # the run ended: redraw the whole page, without polling
+    generations = store.generations(run_id)
+    _status(run)
+    _progress(run, epochs)
+    supervised = method_module(run["config"]["method"]["name"]).SUPERVISED
+    loss_col, acc_col = st.columns(2, gap="large")
+    with loss_col:
+        st.subheader("Loss per epoch")
+        _loss_chart(run, pd.DataFrame(epochs))
+    with acc_col:
+        st.subheader("Accuracy per generation")
+        st.plotly_chart(figures.accuracy_figure(pd.DataFrame(generations), run["baselines"], supervised),
+                        key="accuracy_chart")
+    if not supervised and epochs:
+        st.subheader("Collapse monitor")
+        st.plotly_chart(figures.monitor_figure(pd.DataFrame(epochs)), key="monitor_chart")
+    st.subheader("Per generation")
+    if generations:
+        frame = tables.generation_frame(generations)
+        st.dataframe(frame, hide_index=True, width="stretch", placeholder="—", column_config={
+            c: st.column_config.NumberColumn(format="percent") for c in tables.PERCENT_COLUMNS if c in frame} | {
+            "ECE (calibration)": st.column_config.NumberColumn(format="%.3f"),
+            "NLL": st.column_config.NumberColumn(format="%.3f")})
+        st.caption("ECE: expected calibration error (lower is better calibrated). Agrees with teacher: share of "
+                   "test inputs where this generation predicts the class its teacher (the previous generation) "
+                   "predicts. Memorized noise: share of flipped training labels the generation reproduces.")
+    else:
+        st.caption("Filled in as each generation finishes.")
+    if was_active and epochs and not had_epochs:
+        st.rerun()  # the first epoch is drawn: redraw the page to poll at the normal pace from now on
+
+
+def _point_detail(run_id: str, index: int, generations: list[int], run_arrays: dict, info: Mapping) -> None:
+    label = int(run_arrays["y_test"][index])
+    shape = info.get("image_shape")
+    raw = run_arrays["x_test_raw"][index]
+    if shape:
+        st.plotly_chart(figures.digit_figure(raw.reshape(shape), f"test input {index} · label {label}"),
+                        key="point_image")
+    else:
+        st.markdown(f"**test input {index}** · label {label}")
+        st.dataframe(pd.DataFrame({"feature": np.arange(len(raw)), "value": raw}), hide_index=True, height=200)
+    probs = [state.arrays(run_id, f"gen{g}").get("probs") for g in generations]
+    if all(p is not None for p in probs) and probs:
+        st.plotly_chart(figures.probability_figure(np.stack([p[index] for p in probs]), generations, label),
+                        key="point_probs")
+    else:
+        st.caption("A label-free run has no class probabilities to show.")
+
+
+def _clicked_point(event, n_points: int) -> int | None:
+    """The point clicked now (also put in the URL as ?point=), else the one in the URL, else None."""
+    points = (event or {}).get("selection", {}).get("points", [])
+    if points and points[0].get("customdata") is not None:  # the test index of the clicked point
+        st.query_params["point"] = str(int(points[0]["customdata"]))
+    text = st.query_params.get("point")
+    if text is None or not text.isdigit() or int(text) >= n_points:
+        return None
+    return int(text)
+
+
+def _views(run_id: str) -> None:
+    """The 2-D view of every finished generation, and the input behind a clicked point."""
+    store = state.store()
+    run = store.get_run(run_id)
+    info = run["info"] or {}
+    generations = [g["generation"] for g in store.generations(run_id)]
+    run_arrays = state.arrays(run_id, "run")
+    if run["config"]["eval"]["embedding"] == "none":
+        return st.caption("This run stored no 2-D view (eval.embedding = none).")
+    loaded = {g: state.arrays(run_id, f"gen{g}") for g in generations}
+    loaded = {g: a for g, a in loaded.items() if "embedding" in a}
+    if not loaded or "y_test" not in run_arrays:
+        return st.caption("The 2-D view of the test features appears when generation 0 has finished.")
+    labels = run_arrays["y_test"]
+    supervised = all("probs" in a for a in loaded.values())
+    views = {g: tables.embedding_points(a["embedding"], labels, a.get("probs"), seed=run["config"]["seed"])
+             for g, a in loaded.items()}
+    method = EMBEDDING_NAMES.get(run["config"]["eval"]["embedding"], "2-D")
+    st.subheader(f"{method} view of the test features, generation by generation")
+    view_col, detail_col = st.columns([3, 2], gap="large")
+    with view_col:
+        color_by = st.segmented_control("color points by", list(figures.COLOR_BY) if supervised else ["label"],
+                                        default="label", key="color_by", format_func=figures.COLOR_BY.get,
+                                        required=True)
+        start = max(views) if run["status"] in ACTIVE else min(views)
+        n_classes = int(info.get("n_classes") or labels.max() + 1)
+        event = st.plotly_chart(figures.embedding_figure(views, color_by or "label", n_classes, start),
+                                key="embedding_chart", on_select="rerun", selection_mode="points",
+                                config={"scrollZoom": True, "displaylogo": False})
+        shown = len(next(iter(views.values())))
+        noisy = run["config"]["data"]["label_noise"] > 0
+        st.caption(f"{shown:,} of {len(labels):,} test points" + (" (a seeded sample)" if shown < len(labels) else "")
+                   + ". ▶ Play steps through the generations; the views are aligned, so a point moves only when its "
+                   "features moved." + (" Test labels are never flipped (label noise touches the training split "
+                                        "only), so there is no 'flipped' colouring here: the memorized-noise "
+                                        "column above tracks the flipped training labels." if noisy else ""))
+    with detail_col:
+        index = _clicked_point(event, len(labels))
+        if index is None:
+            probs = [loaded[g]["probs"] for g in sorted(loaded)] if supervised else []
+            index, why = tables.telling_point(probs, labels)
+            st.caption(f"Showing test input {index}: {why}. Click any point to see another.")
+        _point_detail(run_id, index, sorted(loaded), run_arrays, info)
+
+
+def _embeddings_csv(store: RunStore, run_id: str) -> str:
+    """Every generation's 2-D view in one table (runs on Streamlit's download thread: no st.* here)."""
+    frames = []
+    for row in store.generations(run_id):
+        frame = embedding_frame(store, run_id, row["generation"])
+        if frame is not None:
+            frames.append(frame.assign(generation=row["generation"]))
+    return (pd.concat(frames) if frames else pd.DataFrame()).to_csv(index=False)
+
+
+def _downloads(run: Mapping) -> None:
+    store, run_id = state.store(), run["id"]
+    st.subheader("Downloads")
+    cols = st.columns(4)
+    table_icon = ":material/table_view:"
+    cols[0].download_button("epoch metrics (CSV)", lambda: pd.DataFrame(store.epochs(run_id)).to_csv(index=False),
+                            file_name=f"{run_id}-epochs.csv", mime="text/csv", icon=table_icon, key="dl_epochs")
+    cols[1].download_button("generation metrics (CSV)",
+                            lambda: pd.DataFrame(store.generations(run_id)).to_csv(index=False),
+                            file_name=f"{run_id}-generations.csv", mime="text/csv", icon=table_icon,
+                            key="dl_generations")
+    cols[2].download_button("config (JSON)", json.dumps(run["config"], indent=2, sort_keys=True),
+                            file_name=f"{run_id}-config.json", mime="application/json",
+                            icon=":material/settings:", key="dl_config")
+    cols[3].download_button("2-D views (CSV)", lambda: _embeddings_csv(store, run_id),
+                            file_name=f"{run_id}-views.csv", mime="text/csv", icon=":material/scatter_plot:",
+                            key="dl_views")

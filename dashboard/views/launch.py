@@ -1,0 +1,150 @@
+"""Launch page: a preset, every hyperparameter (bound to the URL, so a link reproduces the form), data, Launch."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import streamlit as st
+
+from core.config import ConfigError, RunConfig
+from core.presets import PRESETS, get_preset
+from dashboard import figures, forms, state
+
+if TYPE_CHECKING:
+    from dashboard.uploads import StoredUpload
+
+DEFAULT_PRESET = "digits-ban-noisy"
+COLUMNS = 3
+
+
+def _apply_preset() -> None:
+    """Preset changed: every field takes the new preset's value (which also clears them from the URL)."""
+    flat = get_preset(st.session_state["preset"]).config().flat()
+    for field in forms.fields():
+        st.session_state[field.key] = flat[field.key]
+
+
+def _widget(field: forms.Field, default: Any) -> Any:
+    common = dict(key=field.key, help=field.help, bind="query-params")
+    if field.kind == "select":
+        return st.selectbox(field.label, field.choices, index=field.choices.index(default), **common)
+    if field.kind == "bool":
+        return st.toggle(field.label, value=default, **common)
+    if field.kind == "int":
+        return st.number_input(field.label, value=int(default), step=1, **common)
+    if field.kind == "float":
+        return st.number_input(field.label, value=float(default), step=field.step, format="%g", **common)
+    return st.text_input(field.label, value=default, **common)
+
+
+def _form(base: RunConfig) -> dict[str, Any]:
+    """Draw every group; return the values of the fields shown (the others keep the preset's values)."""
+    defaults, values = base.flat(), {}
+    for title, group in forms.grouped().items():
+        with st.container(border=True):
+            st.markdown(f"**{title}**")
+            columns = st.columns(COLUMNS)
+            shown = 0
+            for field in group:
+                if not forms.visible(field, {**defaults, **values}):
+                    continue
+                with columns[shown % COLUMNS]:
+                    values[field.key] = _widget(field, defaults[field.key])
+                shown += 1
+    return values
+
+
+def _upload(label_column: str) -> StoredUpload | str:
+    """The validated, stored upload, or the message saying why there is none."""
+    from core.data import MAX_FILE_BYTES, DataError  # scikit-learn: imported only when a file is wanted
+    from dashboard.uploads import store_upload
+
+    file = st.file_uploader("Data file: a CSV with a label column, or an NPZ with arrays X and y",
+                            type=["csv", "npz"], key="upload", max_upload_size=MAX_FILE_BYTES // 2**20)
+    if file is None:
+        return "Upload a CSV or NPZ file to train on it (nothing is stored until it passes validation)."
+    cache = st.session_state.setdefault("_uploads", {})
+    marker = (file.file_id, label_column)
+    if marker not in cache:
+        try:
+            cache[marker] = store_upload(state.store().root, file.getvalue(), file.name, label_column)
+        except DataError as exc:
+            cache[marker] = str(exc)
+    return cache[marker]
+
+
+def _targets(config: RunConfig) -> None:
+    """What the chosen temperatures do to a confident output: the soft targets a student learns from."""
+    m = config.method
+    if m.name == "ban":
+        temperatures = {"T = 1 (plain softmax)": 1.0, f"T = {m.temperature:g} (the teacher's targets)": m.temperature}
+        text = ("The teacher's outputs on an example input, softened by the temperature T: the student learns "
+                "how much the teacher hesitates between classes, not only its top class.")
+    else:
+        temperatures = {f"student τ = {m.student_temp:g}": m.student_temp,
+                        f"teacher τ = {m.teacher_temp:g} (sharpened)": m.teacher_temp}
+        text = ("The same outputs at the student's and the teacher's temperatures: the teacher's target is "
+                "sharper, which (with centering) keeps the features from collapsing.")
+    st.plotly_chart(figures.softening_figure(temperatures), key="softening_chart")
+    st.caption(text)
+
+
+def _command(preset: str, changes: dict[str, Any]) -> str:
+    sets = " ".join(f"--set {k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in changes.items())
+    return f"python -m core run --preset {preset} {sets}".rstrip()
+
+
+st.title("Launch a run")
+st.caption("Pick a preset, change any hyperparameter, launch. The form lives in the page's URL: copy the link "
+           "to share this exact setup.")
+form_col, side_col = st.columns([5, 2], gap="large")
+with form_col:
+    preset_name = st.selectbox("Preset", list(PRESETS), index=list(PRESETS).index(DEFAULT_PRESET), key="preset",
+                               bind="query-params", on_change=_apply_preset,
+                               help="a named starting point; every value below can still be changed")
+    preset = get_preset(preset_name)
+    st.caption(preset.description)
+    base = preset.config()
+    values = _form(base)
+
+problem = None
+if values.get("data.name") == "file":
+    with form_col:
+        upload = _upload(values.get("data.label_column", base.data.label_column))
+    if not isinstance(upload, str):
+        values["data.path"] = str(upload.path)
+        with form_col:
+            st.success(f"{upload.rows:,} rows × {upload.features} features, {upload.classes} classes: ready.")
+    else:
+        problem = upload
+configs: list[RunConfig] = []
+if problem is None:
+    try:  # a comparison preset launches one run per variant, whose keys win over the form's values
+        config = forms.build_config(base, values)
+        configs = [config.override(variant) for variant in preset.variants] or [config]
+    except ConfigError as exc:
+        problem = str(exc)
+
+with side_col:
+    st.subheader(preset_name)
+    changes = forms.differences(values, base)
+    if changes:
+        st.markdown("**Changed from the preset**\n" + "\n".join(f"- `{k}` = `{v}`" for k, v in changes.items()))
+    if problem:
+        st.error(problem, icon=":material/error:")
+    else:
+        st.markdown(f"**{config.method.generations} generations × {config.train.epochs} epochs** of "
+                    f"`{config.method.name}` on `{config.data.name}`" + (
+                        f" with {config.data.label_noise:.0%} label noise" if config.data.label_noise else ""))
+        if preset.variants:
+            st.markdown(f"**{len(configs)} runs**, one per " + ", ".join(
+                " ".join(f"`{k}={v:g}`" if isinstance(v, float) else f"`{k}={v}`" for k, v in variant.items())
+                for variant in preset.variants) + " (these values win over the form's); compare them on Compare.")
+    if st.button("Launch", type="primary", key="launch", disabled=not configs, width="stretch"):
+        run_ids = [state.queue().submit(c, label=preset_name) for c in configs]
+        st.switch_page("views/runs.py", query_params={"run": run_ids[0]})
+    if preset.explanation:
+        st.caption(preset.explanation)
+    if configs:
+        _targets(config)  # the form's own values: a comparison preset's variants each change them
+    st.caption("The same run from a terminal:")
+    st.code(_command(preset_name, changes), language="bash", wrap_lines=True)

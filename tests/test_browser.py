@@ -1,0 +1,74 @@
+"""The app in a real headless Chromium against a real ``streamlit run`` server, trainer and store."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+
+LOAD_MS = 60_000  # first script run imports torch on a busy 2-core machine
+RUN_MS = 120_000
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(LOAD_MS)
+    yield page
+    context.close()
+
+
+def _pick_preset(page, name: str) -> None:
+    page.locator(".st-key-launch button").wait_for()  # the form is drawn, not skeletons
+    page.locator(".st-key-preset input").click()
+    page.get_by_role("option", name=name, exact=True).click()
+    page.wait_for_function(f"() => new URLSearchParams(location.search).get('preset') === '{name}'")
+
+
+def _slider_state(page) -> dict:
+    return page.evaluate("""() => {
+        const gd = document.querySelector('.st-key-embedding_chart .js-plotly-plot');
+        return {active: gd._fullLayout.sliders[0].active, x: Array.from(gd._fullData[0].x).slice(0, 5)};
+    }""")
+
+
+def test_launch_dry_run_see_its_charts_and_move_the_generation_slider(page, server):
+    page.goto(server)
+    page.get_by_role("heading", name="Launch a run").wait_for()
+    _pick_preset(page, "dry-run")
+    page.locator(".st-key-launch button").click()
+    page.wait_for_url(re.compile(r"/runs\?run="))
+    run_id = re.search(r"run=([^&]+)", page.url).group(1)
+    page.get_by_role("heading", name=re.compile(re.escape(run_id))).wait_for()
+    page.locator(".st-key-loss_chart .js-plotly-plot").first.wait_for()
+    page.locator(".st-key-accuracy_chart .js-plotly-plot").first.wait_for()
+    page.locator(".st-key-embedding_chart .slider-container").first.wait_for(timeout=RUN_MS)
+    page.locator(".stMarkdownBadge", has_text="finished").first.wait_for(timeout=RUN_MS)
+
+    before = _slider_state(page)
+    assert before["active"] == 0
+    chart = page.locator(".st-key-embedding_chart")
+    chart.scroll_into_view_if_needed()
+    tick = chart.locator(".slider-tick-rect").nth(1).bounding_box()
+    page.mouse.click(tick["x"] + tick["width"] / 2, tick["y"] - 4)
+    page.wait_for_function("""() => document.querySelector('.st-key-embedding_chart .js-plotly-plot')
+                                   ._fullLayout.sliders[0].active === 1""")
+    page.wait_for_timeout(600)  # the 250 ms transition
+    after = _slider_state(page)
+    assert after["x"] != before["x"]  # the points moved to generation 1's view
+
+
+def test_cancel_a_long_run(page, server):
+    page.goto(f"{server}/?preset=digits-ban&train.epochs=400")
+    page.get_by_role("heading", name="Launch a run").wait_for()
+    page.locator(".st-key-launch button").click()
+    page.wait_for_url(re.compile(r"/runs\?run="))
+    cancel = page.locator(".st-key-cancel button")
+    cancel.wait_for(timeout=RUN_MS)
+    page.locator(".stMarkdownBadge", has_text="running").first.wait_for(timeout=RUN_MS)
+    cancel.click()
+    page.locator(".stMarkdownBadge", has_text="cancelled").first.wait_for(timeout=RUN_MS)
+    page.get_by_text("This run was cancelled").wait_for()
+    assert page.locator(".st-key-cancel button").count() == 0
