@@ -95,8 +95,11 @@ def embed_2d(
 
 
 def align_to_reference(view: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """Best rotation/reflection + uniform scale + translation of view onto reference (Procrustes).
+    """Best rotation/reflection + translation of view onto reference (Procrustes), with the view scaled to the
+    reference's spread.
 
+    The least-squares scale would shrink a view that matches its reference poorly, so generation after
+    generation the views would collapse towards a dot; matching the spread keeps every generation readable.
     Fitted on the rows finite in both, so reference rows may be NaN for points it lacks.
     """
     view = np.asarray(view, dtype=np.float64)
@@ -104,8 +107,8 @@ def align_to_reference(view: np.ndarray, reference: np.ndarray) -> np.ndarray:
     shared = np.isfinite(view).all(axis=1) & np.isfinite(ref).all(axis=1)
     v_mean, r_mean = view[shared].mean(axis=0), ref[shared].mean(axis=0)
     v, r = view[shared] - v_mean, ref[shared] - r_mean
-    u, s, vt = np.linalg.svd(v.T @ r)
-    scale = s.sum() / max(float((v**2).sum()), 1e-300)
+    u, _, vt = np.linalg.svd(v.T @ r)
+    scale = np.sqrt(float((r**2).sum()) / max(float((v**2).sum()), 1e-300))
     return scale * (view - v_mean) @ (u @ vt) + r_mean
 
 

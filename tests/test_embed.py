@@ -83,3 +83,13 @@ def test_large_inputs_fit_a_subsample_and_place_the_rest(digits, monkeypatch):
     assert (view.min(axis=0) >= fitted.min(axis=0) - 1e-4).all()
     assert (view.max(axis=0) <= fitted.max(axis=0) + 1e-4).all()
     assert trustworthiness(digits, view, n_neighbors=5) >= 0.9
+
+
+def test_align_keeps_a_poorly_matching_view_at_the_reference_spread():
+    # Unrelated views: least-squares scaling would shrink this towards the mean (a dot after a few generations).
+    rng = np.random.default_rng(3)
+    ref, view = rng.normal(size=(300, 2)) * 5.0, rng.normal(size=(300, 2))
+    aligned = embed.align_to_reference(view, ref)
+    spread = lambda a: np.sqrt(((a - a.mean(0)) ** 2).sum())  # noqa: E731
+    assert spread(aligned) == pytest.approx(spread(ref), rel=1e-9)
+    assert np.allclose(aligned.mean(0), ref.mean(0))
