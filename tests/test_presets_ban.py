@@ -22,10 +22,13 @@ def gain(acc: list[float]) -> float:
     return max(acc[1:]) - acc[0]
 
 
+def test_teaching_preset_for_noisy_labels_is_the_noisy_preset():
+    assert get_preset("teach-noisy-labels").config() == get_preset("digits-ban-noisy").config()
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("preset", ["digits-ban-noisy", "teach-noisy-labels"])
-def test_noisy_labels_born_again_gain_and_memorised_noise_falls(preset):
-    runs = [accuracies(preset, seed) for seed in SEEDS]
+def test_noisy_labels_born_again_gain_and_memorised_noise_falls():
+    runs = [accuracies("digits-ban-noisy", seed) for seed in SEEDS]
     assert np.mean([gain(acc) for acc, _ in runs]) >= 0.015
     for _, memorised in runs:
         assert memorised[-1] < memorised[0] - 0.1  # later generations reproduce far fewer flipped labels
