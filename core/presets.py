@@ -28,6 +28,12 @@ class Preset:
 _NOISY = {"data.label_noise": 0.4, "method.generations": 4, "train.epochs": 60, "train.grad_clip": 0.0,
           "method.temperature": 4.0, "method.alpha": 1.0}
 
+# Label-free DINO on digits. Batch norm in the MLP keeps the teacher from a uniform collapse. Measured k-NN over
+# seeds 0-2 (2 global + 2 local views): 40 epochs +1.0 point over the random network, 60 epochs +1.4, 80 +1.3,
+# 100 +1.2; a second (label-free born-again) generation lost accuracy, so there is one.
+_DINO = {"method.name": "dino", "method.generations": 1, "model.batch_norm": True, "train.epochs": 60,
+         "train.lr": 3e-4, "train.batch_size": 64, "method.out_dim": 64, "method.local_views": 2}
+
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset("dry-run", "2 tiny generations on digits in a few seconds (tests and CI)",
            {"method.generations": 2, "train.epochs": 4, "train.lr": 1e-2, "model.hidden": 32, "eval.embedding": "pca",
@@ -61,6 +67,25 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            "reproduces falls as T rises (about 0.23 at T = 1 against 0.14 at T = 8, over 3 seeds). The accuracy "
            "gain over generation 0 is there at every T but varies more from seed to seed than between T.",
            variants=tuple({"method.temperature": t} for t in (1.0, 2.0, 4.0, 8.0))),
+    Preset("digits-dino", "label-free DINO-style self-distillation on digits (EMA teacher, no labels in training)",
+           _DINO),
+    Preset("teach-dino-features", "teaching: label-free features whose k-NN accuracy rises above a random network's",
+           _DINO,
+           "No label is used in training. The student sees random crops, shifts and stroke-width changes of a digit "
+           "and learns to give the same output as a slowly moving average of itself (the teacher) gives for other "
+           "views of that digit. Two things keep this from the trivial answer of one output for every input: the "
+           "teacher's outputs are centered (its running mean is subtracted) and sharpened (a low temperature). The "
+           "k-NN accuracy of the learned features, scored with labels after training only, ends above the same "
+           "network at random initialisation (the dashed baseline); the teacher entropy falls well below log K."),
+    Preset("teach-dino-collapse", "teaching: the label-free run without centering, where the teacher collapses",
+           {**_DINO, "method.centering": False, "train.epochs": 20, "eval.embedding": "pca"},
+           "The same label-free run with centering switched off. Sharpening alone rewards the student for being "
+           "confident, and the cheapest confident answer is the same output for every image: the teacher entropy "
+           "drops towards 0 (one-hot collapse), a single output dimension wins for every input, and the collapse "
+           "monitor raises a warning naming the epoch it began. From then on the loss is near 0 and gives the "
+           "backbone almost nothing to learn. "
+           "With centering on (teach-dino-features) the subtracted running mean stops any one output from winning; "
+           "without sharpening the opposite failure appears: entropy near log K (uniform collapse)."),
 ]}
 
 

@@ -19,8 +19,8 @@ from torch import nn
 from core import evaluate
 from core.config import RunConfig
 from core.data import Dataset, load_dataset
-from core.training import (GenerationContext, RunCancelled, Tensors, TrainingDiverged, choose_threads, freeze,
-                           pick_device, predict_features, predict_logits)
+from core.training import (GenerationContext, RunCancelled, Tensors, TrainingDiverged, choose_threads,
+                           configure_cpu, freeze, pick_device, predict_features, predict_logits)
 
 
 
@@ -69,7 +69,7 @@ def _run_generations(config: RunConfig, sink: Sink, should_stop: Callable[[], bo
         torch.manual_seed(config.seed * 1000 + generation)
         model = method.build_model(config, data).to(device)
         if device.type == "cpu":
-            torch.set_num_threads(choose_threads(model, config.train.batch_size))
+            configure_cpu(choose_threads(model, config.train.batch_size))
         if generation == 0:
             summary["baselines"] = _baselines(config, data, tensors, model)
             sink.on_baselines(summary["baselines"])

@@ -8,7 +8,7 @@ from torch import nn
 from core.data import Dataset
 from core.config import RunConfig
 from core.models import build_model as build_classifier
-from core.training import GenerationContext, clip_gradients, index_batches, make_optimizer, predict_logits
+from core.training import GenerationContext, clip_gradients, make_optimizer, predict_logits
 
 SUPERVISED = True
 LOSS_PARTS = ("ce", "kd")
@@ -39,31 +39,43 @@ def build_model(config: RunConfig, data: Dataset) -> nn.Module:
 
 def train_generation(ctx: GenerationContext, model: nn.Module, teacher: nn.Module | None) -> dict:
     """Train one generation: labels only for generation 0, the frozen teacher's soft targets after."""
-    cfg, t = ctx.config, ctx.tensors
+    t = ctx.tensors
     model.to(ctx.device).train()
-    optimizer = make_optimizer(model.parameters(), cfg.train)
+    optimizer = make_optimizer(model.parameters(), ctx.config.train)
     # The teacher is frozen and sees unaugmented inputs, so its logits are computed once for the whole split.
     teacher_logits = predict_logits(teacher, t.x_train) if teacher is not None else None
-    generator = torch.Generator().manual_seed(cfg.seed * 1000 + ctx.generation)
-    temperature, alpha = cfg.method.temperature, cfg.method.alpha
-    for epoch in range(cfg.train.epochs):
-        sums = torch.zeros(4, device=ctx.device)  # loss, ce, kd, correct
-        for idx in index_batches(len(t.x_train), cfg.train.batch_size, generator, ctx.device):
-            ctx.check_stop()
-            logits = model(t.x_train[idx])
-            target = teacher_logits[idx] if teacher_logits is not None else None
-            loss, ce, kd = kd_loss_parts(logits, target, t.y_train[idx], temperature, alpha)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            clip_gradients(model, cfg.train.grad_clip)
-            optimizer.step()
-            n = len(idx)
-            sums += torch.stack([loss.detach() * n, ce.detach() * n, kd.detach() * n,
-                                 (logits.argmax(1) == t.y_train[idx]).sum()])
-        loss_sum, ce_sum, kd_sum, correct = sums.tolist()
-        n_train = len(t.x_train)
-        losses = {"loss": loss_sum / n_train, "ce": ce_sum / n_train, "kd": kd_sum / n_train}
+    generator = torch.Generator().manual_seed(ctx.config.seed * 1000 + ctx.generation)
+    for epoch in range(ctx.config.train.epochs):
+        order = torch.randperm(len(t.x_train), generator=generator).to(ctx.device)
+        losses, correct = _train_epoch(ctx, model, optimizer, order, teacher_logits)
         ctx.check_finite(epoch, losses)
         test_acc = (predict_logits(model, t.x_test).argmax(1) == t.y_test).float().mean().item()
-        ctx.on_epoch(epoch, {**losses, "train_accuracy": correct / n_train, "test_accuracy": test_acc})
+        ctx.on_epoch(epoch, {**losses, "train_accuracy": correct / len(order), "test_accuracy": test_acc})
     return {}
+
+
+def _train_epoch(ctx: GenerationContext, model: nn.Module, optimizer: torch.optim.Optimizer, order: torch.Tensor,
+                 teacher_logits: torch.Tensor | None) -> tuple[dict[str, float], int]:
+    """One pass over the training split in ``order``: the mean loss parts and the count of correct predictions."""
+    cfg, t = ctx.config, ctx.tensors
+    # One gather per epoch: each batch is then a slice (a view), not an indexed copy.
+    x, y = t.x_train[order], t.y_train[order]
+    soft = teacher_logits[order] if teacher_logits is not None else None
+    parts, outputs = [], []  # per batch (loss, ce, kd) and logits, summed once per epoch instead of every step
+    for start in range(0, len(order), cfg.train.batch_size):
+        ctx.check_stop()
+        batch = slice(start, start + cfg.train.batch_size)
+        logits = model(x[batch])  # (B, K)
+        loss, ce, kd = kd_loss_parts(logits, None if soft is None else soft[batch], y[batch],
+                                     cfg.method.temperature, cfg.method.alpha)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        clip_gradients(model, cfg.train.grad_clip)
+        optimizer.step()
+        parts.append(torch.stack([loss.detach(), ce.detach(), kd.detach()]))
+        outputs.append(logits.detach())
+    sizes = torch.tensor([len(o) for o in outputs], dtype=torch.float32, device=ctx.device)
+    loss_sum, ce_sum, kd_sum = (torch.stack(parts) * sizes[:, None]).sum(0).tolist()
+    correct = int((torch.cat(outputs).argmax(1) == y).sum())
+    n = len(order)
+    return {"loss": loss_sum / n, "ce": ce_sum / n, "kd": kd_sum / n}, correct

@@ -1,0 +1,101 @@
+"""core.augment: shapes, seeded determinism, that each distortion changes the input, image range kept."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from core.augment import ImageViewSpec, VectorViewSpec, image_view, make_views, vector_view
+
+
+def _digits(n: int = 32) -> torch.Tensor:
+    from sklearn.datasets import load_digits
+
+    return torch.from_numpy(load_digits().data[:n].astype(np.float32) / 16.0)  # (n, 64) in [0, 1]
+
+
+def _gen(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+@pytest.mark.parametrize("n_local", [0, 3])
+def test_view_count_and_shapes(n_local):
+    images = make_views(_digits(), (8, 8), n_global=2, n_local=n_local, generator=_gen())
+    vectors = make_views(torch.randn(32, 5), None, n_global=2, n_local=n_local, generator=_gen())
+    for views in (images, vectors):
+        assert len(views) == 2 + n_local
+    assert all(v.shape == (32, 64) and v.dtype == torch.float32 for v in images)
+    assert all(v.shape == (32, 5) for v in vectors)
+
+
+@pytest.mark.parametrize("image_shape, x", [((8, 8), _digits()), (None, torch.randn(32, 5))])
+def test_same_seed_same_views_other_seed_other_views(image_shape, x):
+    a = make_views(x, image_shape, 2, 2, _gen(3))
+    b = make_views(x, image_shape, 2, 2, _gen(3))
+    c = make_views(x, image_shape, 2, 2, _gen(4))
+    assert all(torch.equal(u, v) for u, v in zip(a, b))
+    assert not any(torch.equal(u, v) for u, v in zip(a, c))
+    assert not torch.equal(a[0], a[1])  # the two global views differ from each other
+
+
+def test_image_views_stay_in_unit_range():
+    x = _digits(256)
+    for view in make_views(x, (8, 8), 2, 4, _gen()):
+        assert float(view.min()) >= 0.0 and float(view.max()) <= 1.0
+
+
+def test_subpixel_shift_stays_within_each_pixels_neighbourhood():
+    # A full-size window moved by at most one pixel samples bilinearly between a pixel and its 3×3 neighbours
+    # (zeros outside the image), so every output pixel lies between their minimum and maximum.
+    x = _digits(64)
+    spec = ImageViewSpec(crop=(1.0, 1.0), shift=1.0, rotate=0.0, thickness=0.0, mask=0.0, noise=0.0)
+    view = image_view(x, (8, 8), spec, _gen(5)).reshape(-1, 8, 8)
+    padded = torch.nn.functional.pad(x.reshape(-1, 8, 8), (1, 1, 1, 1))
+    windows = padded.unfold(1, 3, 1).unfold(2, 3, 1)  # (B, 8, 8, 3, 3): each pixel's neighbourhood
+    assert torch.all(view <= windows.amax(dim=(-1, -2)) + 1e-5)
+    assert torch.all(view >= windows.amin(dim=(-1, -2)) - 1e-5)
+
+
+def test_shift_changes_the_input_and_keeps_the_ink():
+    x = _digits(64)
+    spec = ImageViewSpec(crop=(1.0, 1.0), shift=1.0, rotate=0.0, thickness=0.0, mask=0.0, noise=0.0)
+    view = image_view(x, (8, 8), spec, _gen(1))
+    assert (view - x).abs().sum(1).min() > 0  # every sample moved
+    # Digits have a blank border, so a one-pixel move loses little ink.
+    np.testing.assert_allclose(view.sum(1).numpy(), x.sum(1).numpy(), rtol=0.35)
+
+
+def test_masking_zeroes_about_the_asked_fraction():
+    x = torch.full((512, 64), 0.5)
+    spec = ImageViewSpec(crop=(1.0, 1.0), shift=0.0, rotate=0.0, thickness=0.0, mask=0.3, noise=0.0)
+    view = image_view(x, (8, 8), spec, _gen(2))
+    assert abs(float((view == 0).float().mean()) - 0.3) < 0.02
+    kept = view[view != 0]
+    np.testing.assert_allclose(kept.numpy(), 0.5, atol=1e-6)  # no shift, no noise: kept pixels untouched
+
+
+@pytest.mark.parametrize("side", [0.5, 0.75, 1.0])
+def test_crop_zooms_by_the_window_side(side):
+    # On a horizontal ramp (pixel value = column / 7) a window of `side` image widths stretched over the full
+    # width steps by side/7 per output column (away from the border, where zero padding blends in).
+    ramp = (torch.arange(8.0) / 7).repeat(8, 1).reshape(1, 64).repeat(16, 1)
+    spec = ImageViewSpec(crop=(side, side), shift=0.0, rotate=0.0, thickness=0.0, mask=0.0, noise=0.0)
+    view = image_view(ramp, (8, 8), spec, _gen()).reshape(16, 8, 8)
+    steps = view[:, 2:6, 2:7] - view[:, 2:6, 1:6]
+    np.testing.assert_allclose(steps.numpy(), side / 7, atol=1e-5)
+
+
+def test_vector_views_mask_scale_and_noise():
+    x = torch.ones(1000, 4)
+    masked = vector_view(x, VectorViewSpec(scale=0.0, mask=0.25, noise=0.0), _gen())
+    assert abs(float((masked == 0).float().mean()) - 0.25) < 0.03
+    scaled = vector_view(x, VectorViewSpec(scale=0.2, mask=0.0, noise=0.0), _gen())
+    assert torch.allclose(scaled, scaled[:, :1].expand_as(scaled))  # one factor per sample
+    assert 0.8 <= float(scaled.min()) and float(scaled.max()) <= 1.2 and float(scaled.std()) > 0.05
+    noisy = vector_view(x, VectorViewSpec(scale=0.0, mask=0.0, noise=0.1), _gen())
+    assert abs(float((noisy - x).std()) - 0.1) < 0.01
+
+
+def test_wrong_image_shape_is_refused():
+    with pytest.raises(ValueError, match="image_shape"):
+        make_views(torch.rand(4, 10), (8, 8), generator=_gen())
