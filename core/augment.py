@@ -2,9 +2,10 @@
 
     views = make_views(x, image_shape=(8, 8), n_global=2, n_local=2, generator=g)   # list of (B, D)
 
-Images (flat rows in [0, 1]): one ``affine_grid``/``grid_sample`` call per view crops, zooms and shifts
-every sample by its own offsets, then pixels are masked and noise is added; values stay in [0, 1].
-Global views keep (almost) the whole image; local views zoom into a smaller window and mask more.
+Images (flat rows in [0, 1]): strokes are thickened or thinned (a blend towards a 3×3 dilation or erosion),
+then one ``affine_grid``/``grid_sample`` call per view crops, zooms, shifts (and optionally rotates) every
+sample by its own offsets; optional pixel masking and noise follow; values stay in [0, 1]. Global views keep
+80-100% of the image side, local views zoom into a window of 60-80%.
 Other vectors (2-D toy sets, CSV features, standardised): per-sample scaling, feature masking and
 gaussian noise.
 """

@@ -99,3 +99,15 @@ def test_vector_views_mask_scale_and_noise():
 def test_wrong_image_shape_is_refused():
     with pytest.raises(ValueError, match="image_shape"):
         make_views(torch.rand(4, 10), (8, 8), generator=_gen())
+
+
+def test_stroke_width_thickens_or_thins():
+    # A 2×2 block: dilation spreads it to 4×4 (16 pixels), erosion empties it; the blend lies in between.
+    x = torch.zeros(200, 64)
+    x.view(200, 8, 8)[:, 3:5, 3:5] = 1.0
+    view = image_view(x, (8, 8), ImageViewSpec(thickness=0.5), _gen(7)).reshape(200, 8, 8)
+    ink = view.sum(dim=(1, 2))
+    assert float(view.min()) >= 0 and float(view.max()) <= 1
+    assert float(ink.min()) < 4 < float(ink.max())  # some views thinner, some thicker than 4 pixels of ink
+    assert float(ink.min()) >= 2 - 1e-5 and float(ink.max()) <= 4 + 0.5 * 12 + 1e-5
+    assert torch.all(view[:, :2, :] == 0) and torch.all(view[:, 6:, :] == 0)  # nothing beyond one pixel out

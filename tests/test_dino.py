@@ -175,6 +175,15 @@ def test_short_run_end_to_end():
     assert all(m["ema_momentum"] == 1.0 for g, _, m in sink.epochs if g == 1)  # a frozen teacher does not move
 
 
+def test_runs_on_vector_data():
+    sink = Recorder()
+    summary = _run({**TINY, "data.name": "moons", "data.n_samples": 300, "method.generations": 1,
+                    "eval.linear_probe": False}, sink)
+    assert summary["status"] == "finished", summary["error"]
+    assert 0.3 < summary["generations"][0]["knn_accuracy"] <= 1
+    assert all(math.isfinite(v) for _, _, m in sink.epochs for v in m.values())
+
+
 def test_generation_one_learns_from_frozen_generation_zero(monkeypatch):
     seen = []
     original = dino.train_generation
