@@ -1,10 +1,12 @@
 """Shared by the sweep tests: an in-thread executor (the real trainer, no worker processes) and a poll helper."""
 from __future__ import annotations
 
+import threading
 import time
 from typing import Callable
 
 from core.executors import Executor
+from core.sweeps import SweepDriver, create_sweep
 from core.sweep_trial import TrialResult, TrialTask, run_trial
 
 QUICK = {"method.generations": 1, "train.epochs": 1}  # fixed overrides for trials that only need to exist
@@ -48,3 +50,12 @@ def wait_for(predicate: Callable[[], object], timeout: float = 120.0, every: flo
             return True
         time.sleep(every)
     return False
+
+
+def start_in_thread(store, spec, executor) -> tuple[str, threading.Thread, dict]:
+    """Create a sweep and drive it in a daemon thread; ``out`` receives the driver's report when it ends."""
+    sweep_id = create_sweep(store, spec)
+    out: dict = {}
+    thread = threading.Thread(target=lambda: out.update(SweepDriver(store, sweep_id, executor).run()), daemon=True)
+    thread.start()
+    return sweep_id, thread, out

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -16,8 +15,8 @@ from distributed import Client, LocalCluster
 from core.dask_executor import DaskExecutor
 from core.store import RunStore
 from core.sweep_spec import Param, SweepSpec
-from core.sweeps import DROPPED, SweepDriver, create_sweep, request_stop, run_sweep
-from tests.sweep_support import wait_for
+from core.sweeps import DROPPED, request_stop, run_sweep
+from tests.sweep_support import start_in_thread, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 DASK = str(Path(sys.executable).parent / "dask")
@@ -36,14 +35,6 @@ def _check_grid(report, store, workers):
         assert len(store.epochs(t["run_id"])) == config.method.generations * config.train.epochs
     assert report["best"]["objective"] == max(t["objective"] for t in report["trials"])
     assert {t["worker"] for t in report["trials"]} == set(workers)  # both workers ran trials
-
-
-def _start(store, spec, executor):
-    sweep_id = create_sweep(store, spec)
-    out = {}
-    thread = threading.Thread(target=lambda: out.update(SweepDriver(store, sweep_id, executor).run()), daemon=True)
-    thread.start()
-    return sweep_id, thread, out
 
 
 def _processing(client) -> dict[str, list[str]]:
@@ -72,7 +63,7 @@ def test_grid_on_a_local_cluster(tmp_path, local_cluster):
 def test_stopping_a_sweep_on_dask(tmp_path, local_cluster):
     cluster, executor = local_cluster
     store = RunStore(tmp_path)
-    sweep_id, thread, out = _start(store, SLOW, executor)
+    sweep_id, thread, out = start_in_thread(store, SLOW, executor)
     with Client(cluster.scheduler_address, set_as_default=False) as watcher:
         assert wait_for(lambda: len(_processing(watcher)) == 2, timeout=120)
     time.sleep(2.0)  # inside the trials' first generation
@@ -141,7 +132,7 @@ def test_trials_run_on_both_worker_processes(tmp_path, process_cluster):
 def test_a_killed_dask_worker_fails_its_trial_and_the_sweep_goes_on(tmp_path, process_cluster):
     address, workers, executor = process_cluster
     store = RunStore(tmp_path)
-    sweep_id, thread, out = _start(store, SLOW, executor)
+    sweep_id, thread, out = start_in_thread(store, SLOW, executor)
     with Client(address, set_as_default=False) as watcher:
         assert wait_for(lambda: len(_processing(watcher)) == 2, timeout=120)
         time.sleep(1.0)

@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 
 import pytest
 
@@ -15,7 +14,7 @@ from core.store import RunStore
 from core.sweep_spec import SWEEP_DEFAULTS, Param, SweepSpec, objective_value, parse_grid, parse_range
 from core.sweep_store import SweepError, SweepStore, best_point, point_means
 from core.sweeps import DROPPED, SweepDriver, create_sweep, request_stop, resume_sweep, run_sweep
-from tests.sweep_support import QUICK, InlineExecutor, wait_for
+from tests.sweep_support import QUICK, InlineExecutor, start_in_thread, wait_for
 
 ALPHAS = Param("method.alpha", values=(0.5, 1.0))
 
@@ -202,14 +201,6 @@ def workers():
 SLOW = {"train.epochs": 60}  # long enough to be caught mid-trial
 
 
-def _start(store, spec, executor):
-    sweep_id = create_sweep(store, spec)
-    out = {}
-    thread = threading.Thread(target=lambda: out.update(SweepDriver(store, sweep_id, executor).run()), daemon=True)
-    thread.start()
-    return sweep_id, thread, out
-
-
 def _running_with_epochs(store, sweep_id, count):
     """The sweep's running runs once at least ``count`` of them have reported two epochs (else an empty list)."""
     runs = [r for r in store.list_runs(sweep_id=sweep_id)
@@ -220,7 +211,7 @@ def _running_with_epochs(store, sweep_id, count):
 def test_stopping_a_sweep_cancels_running_trials_and_drops_queued_ones(tmp_path, workers):
     store = RunStore(tmp_path)
     spec = SweepSpec(params=(Param("method.alpha", values=(0.5,)),), seeds=3, overrides=SLOW)
-    sweep_id, thread, out = _start(store, spec, workers)
+    sweep_id, thread, out = start_in_thread(store, spec, workers)
     assert wait_for(lambda: _running_with_epochs(store, sweep_id, 2), timeout=120)
     request_stop(store, sweep_id)  # through the store, as another process (the CLI's --stop) would
     thread.join(timeout=60)
@@ -241,7 +232,7 @@ def test_stopping_a_sweep_cancels_running_trials_and_drops_queued_ones(tmp_path,
 def test_a_killed_worker_fails_its_trial_and_the_sweep_goes_on(tmp_path, workers):
     store = RunStore(tmp_path)
     spec = SweepSpec(params=(Param("method.alpha", values=(0.5,)),), seeds=3, overrides={"train.epochs": 30})
-    sweep_id, thread, out = _start(store, spec, workers)
+    sweep_id, thread, out = start_in_thread(store, spec, workers)
     assert wait_for(lambda: _running_with_epochs(store, sweep_id, 1), timeout=120)
     victim = _running_with_epochs(store, sweep_id, 1)[0]["id"]
     pid = workers.worker_pid(victim)
