@@ -37,11 +37,12 @@ def fresh_model(config: RunConfig, data: Dataset, device: torch.device, threads:
 
 
 def project_seconds(config: RunConfig, data: Dataset, tensors: Tensors, device: torch.device,
-                    teacher: nn.Module | None = None, threads: int | None = None) -> float:
-    """Seconds of ``ban.train_generation`` for a fresh model (generation 1 when a teacher is given)."""
+                    teacher: nn.Module | None = None, threads: int | None = None, fast_step: bool = True) -> float:
+    """Seconds of ``ban.train_generation`` for a fresh model (generation 1 when a teacher is given);
+    ``fast_step=False`` forces the autograd step instead of the hand-derived MLP step."""
     model = fresh_model(config, data, device, threads)
     ctx = GenerationContext(int(teacher is not None), config, data, tensors, device, lambda *_: None, lambda: False)
-    return seconds(lambda: ban.train_generation(ctx, model, teacher), device)
+    return seconds(lambda: ban.train_generation(ctx, model, teacher, fast_step), device)
 
 
 def trained_model(config: RunConfig, data: Dataset, tensors: Tensors, device: torch.device) -> nn.Module:
@@ -86,6 +87,7 @@ def speedup(quick: bool, device: torch.device) -> dict[str, float]:
     config, data, tensors = digits(5, device)  # short runs: the two sides of a round see nearly the same load
     times = interleave({
         "project": lambda: project_seconds(config, data, tensors, device),
+        "project_autograd": lambda: project_seconds(config, data, tensors, device, fast_step=False),
         "dataloader": lambda: dataloader_seconds(config, data, device),
         "dataloader_fused": lambda: dataloader_seconds(config, data, device, fused=True),
     }, rounds=5 if quick else 15)
@@ -93,6 +95,8 @@ def speedup(quick: bool, device: torch.device) -> dict[str, float]:
     return {
         "trainer_speedup_vs_dataloader": median_ratio(times["dataloader"], times["project"]),
         "trainer_speedup_vs_dataloader_fused_adam": median_ratio(times["dataloader_fused"], times["project"]),
+        "trainer_fast_step_over_autograd": median_ratio(times["project_autograd"], times["project"]),
+        "trainer_autograd_speedup_vs_dataloader": median_ratio(times["dataloader"], times["project_autograd"]),
         "trainer_epoch_ms": per_epoch("project"),
         "dataloader_epoch_ms": per_epoch("dataloader"),
     }

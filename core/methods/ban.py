@@ -1,12 +1,15 @@
 """Born-again networks (Furlanello et al. 2018): generation k+1 learns from generation k's softened outputs."""
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core import mlp_step
 from core.data import Dataset
-from core.config import RunConfig
+from core.config import RunConfig, TrainConfig
 from core.models import build_model as build_classifier
 from core.training import GenerationContext, clip_gradients, make_optimizer, predict_logits
 
@@ -37,24 +40,48 @@ def build_model(config: RunConfig, data: Dataset) -> nn.Module:
     return build_classifier(config.model, data.n_features, data.n_classes, data.image_shape)
 
 
-def train_generation(ctx: GenerationContext, model: nn.Module, teacher: nn.Module | None) -> dict:
-    """Train one generation: labels only for generation 0, the frozen teacher's soft targets after."""
+def train_generation(ctx: GenerationContext, model: nn.Module, teacher: nn.Module | None,
+                     fast_step: bool = True) -> dict:
+    """Train one generation: labels only for generation 0, the frozen teacher's soft targets after.
+    ``fast_step`` uses the hand-derived step (core.mlp_step) where the model allows it; False forces autograd."""
     t = ctx.tensors
     model.to(ctx.device).train()
-    optimizer = make_optimizer(model.parameters(), ctx.config.train)
+    step = make_step(model, ctx.config.train, fast_step)
     # The teacher is frozen and sees unaugmented inputs, so its logits are computed once for the whole split.
     teacher_logits = predict_logits(teacher, t.x_train) if teacher is not None else None
     generator = torch.Generator().manual_seed(ctx.config.seed * 1000 + ctx.generation)
     for epoch in range(ctx.config.train.epochs):
         order = torch.randperm(len(t.x_train), generator=generator).to(ctx.device)
-        losses, correct = _train_epoch(ctx, model, optimizer, order, teacher_logits)
+        losses, correct = _train_epoch(ctx, step, order, teacher_logits)
         ctx.check_finite(epoch, losses)
         test_acc = (predict_logits(model, t.x_test).argmax(1) == t.y_test).float().mean().item()
         ctx.on_epoch(epoch, {**losses, "train_accuracy": correct / len(order), "test_accuracy": test_acc})
     return {}
 
 
-def _train_epoch(ctx: GenerationContext, model: nn.Module, optimizer: torch.optim.Optimizer, order: torch.Tensor,
+Step = Callable[[torch.Tensor, torch.Tensor, "torch.Tensor | None", float, float], tuple[torch.Tensor, torch.Tensor]]
+
+
+def make_step(model: nn.Module, cfg: TrainConfig, fast: bool = True) -> Step:
+    """A function (x, labels, teacher logits or None, T, alpha) -> ((total, CE, KD), logits) that updates the
+    model on one batch: the hand-derived MLP step where supported, else autograd with the configured optimizer."""
+    if fast and mlp_step.supports(model):
+        return mlp_step.MLPStep(model, cfg)
+    optimizer = make_optimizer(model.parameters(), cfg)
+
+    def autograd_step(x, labels, teacher_logits, temperature, alpha):
+        logits = model(x)  # (B, K)
+        loss, ce, kd = kd_loss_parts(logits, teacher_logits, labels, temperature, alpha)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        clip_gradients(model, cfg.grad_clip)
+        optimizer.step()
+        return torch.stack([loss.detach(), ce.detach(), kd.detach()]), logits.detach()
+
+    return autograd_step
+
+
+def _train_epoch(ctx: GenerationContext, step: Step, order: torch.Tensor,
                  teacher_logits: torch.Tensor | None) -> tuple[dict[str, float], int]:
     """One pass over the training split in ``order``: the mean loss parts and the count of correct predictions."""
     cfg, t = ctx.config, ctx.tensors
@@ -65,15 +92,10 @@ def _train_epoch(ctx: GenerationContext, model: nn.Module, optimizer: torch.opti
     for start in range(0, len(order), cfg.train.batch_size):
         ctx.check_stop()
         batch = slice(start, start + cfg.train.batch_size)
-        logits = model(x[batch])  # (B, K)
-        loss, ce, kd = kd_loss_parts(logits, None if soft is None else soft[batch], y[batch],
-                                     cfg.method.temperature, cfg.method.alpha)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        clip_gradients(model, cfg.train.grad_clip)
-        optimizer.step()
-        parts.append(torch.stack([loss.detach(), ce.detach(), kd.detach()]))
-        outputs.append(logits.detach())
+        batch_parts, logits = step(x[batch], y[batch], None if soft is None else soft[batch],
+                                   cfg.method.temperature, cfg.method.alpha)
+        parts.append(batch_parts)
+        outputs.append(logits)
     sizes = torch.tensor([len(o) for o in outputs], dtype=torch.float32, device=ctx.device)
     loss_sum, ce_sum, kd_sum = (torch.stack(parts) * sizes[:, None]).sum(0).tolist()
     correct = int((torch.cat(outputs).argmax(1) == y).sum())
