@@ -117,10 +117,15 @@ NOTES = f"""\
 - **trainer_speedup_vs_dataloader**: generation-0 training (plain cross-entropy) of the digits-ban MLP
   (64-256-256-10) on the digits training split, batch 64, Adam lr 1e-3, gradient clipping at 3.0 and test
   accuracy after every epoch in both loops, 5 epochs per run, 5 rounds (--quick) or 15. The project's loop is
-  `core.methods.ban.train_generation` (tensors in memory, one seeded shuffle-and-gather per epoch, fused Adam,
-  loss and accuracy read once per epoch). The baseline is a tutorial-style loop: `DataLoader(TensorDataset,
+  `core.methods.ban.train_generation` (tensors in memory, one seeded shuffle-and-gather per epoch, loss and
+  accuracy read once per epoch, and for this plain MLP the hand-derived step of `core.mlp_step`: forward, loss
+  gradient and backward without autograd, parameters and gradients in one flat buffer, so fused Adam, the norm
+  and the clipping run once per step). The baseline is a tutorial-style loop: `DataLoader(TensorDataset,
   batch_size=64, shuffle=True)`, `torch.optim.Adam` with torch's default kernel, `loss.item()` every step.
   `..._fused_adam` gives the baseline the fused Adam kernel too, leaving the data feeding and the bookkeeping.
+  **trainer_fast_step_over_autograd**: the project's loop with its autograd step (`fast_step=False`: fused Adam
+  per parameter tensor, `clip_gradients`) over the same loop with the hand-derived step;
+  **trainer_autograd_speedup_vs_dataloader**: that autograd loop against the baseline.
 - Every CPU figure runs under the trainer's CPU settings (`core.training.configure_cpu`: `choose_threads`
   threads, 1 for this model, for torch and for the BLAS/OpenMP pools; denormals flushed to zero), either loop
   alike. **trainer_2threads_over_1thread_time**: the project's loop on 2 torch threads over 1 (> 1: 2 is

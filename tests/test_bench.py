@@ -47,6 +47,7 @@ def test_both_training_loops_run_one_epoch():
     cpu = torch.device("cpu")
     config, data, tensors = digits(1, cpu)
     assert project_seconds(config, data, tensors, cpu) > 0
+    assert project_seconds(config, data, tensors, cpu, fast_step=False) > 0
     assert dataloader_seconds(config, data, cpu) > 0
 
 
