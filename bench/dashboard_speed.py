@@ -8,7 +8,7 @@ Prints ``name: value`` lines (seconds or milliseconds; medians over the repeats 
   launch_to_first_loss_s      Launch click (dry-run) -> the first loss point drawn on the Runs page
   launch_to_first_loss_noisy_s  the same for the default preset digits-ban-noisy (cancelled afterwards)
   generation_slider_ms        click on the 2-D view's generation slider -> plotly reports the new frame drawn
-  color_by_ms                 click on a colour-by option -> the 2-D view redrawn with the new colouring
+  color_by_ms                 click on a colouring button of the 2-D view -> the view redrawn in it
 Targets: first paint < 3 s, launch -> first loss < 2 s, interactions < 300 ms. Uses a fresh temporary store.
 """
 from __future__ import annotations
@@ -93,11 +93,14 @@ def _slider_ms(page: Page, generation: int) -> float:
     return _elapsed_ms(page, "window.__animated === true")
 
 
-def _color_by_ms(page: Page, label: str) -> float:
+def _color_by_ms(page: Page, label: str, key: str) -> float:
+    """Click a colouring button of the 2-D view; ms until the legend drawn on screen carries the new title and
+    only that colouring's traces (``meta`` = ``key``) are shown."""
     _mark_next_mousedown(page)
-    page.locator(".st-key-color_by").get_by_role("radio", name=label, exact=True).click()
-    return _elapsed_ms(page, f"[...document.querySelectorAll('{CHART}')].some(gd => gd._fullLayout && "
-                             f"gd._fullLayout.legend.title.text === '{label}')")
+    page.locator(f"{CHART} .updatemenu-button", has_text=label).click()
+    return _elapsed_ms(page, f"[...document.querySelectorAll('{CHART}')].some(gd => "
+                             f"(gd.querySelector('.legendtitletext') || {{}}).textContent === '{label}' && "
+                             f"gd._fullData.filter(t => t.visible === true).every(t => t.meta === '{key}'))")
 
 
 def main() -> None:
@@ -126,8 +129,8 @@ def main() -> None:
             page.wait_for_timeout(1000)
             sliders = [_slider_ms(page, (i + 1) % 2) for i in range(args.repeats)]
             print(f"generation_slider_ms: {statistics.median(sliders):.0f}  (all: {[round(s) for s in sliders]})")
-            labels = ["prediction", "correct / wrong", "true label"]
-            colors = [_color_by_ms(page, labels[i % 3]) for i in range(args.repeats)]
+            labels = [("prediction", "prediction"), ("correct / wrong", "correct"), ("true label", "label")]
+            colors = [_color_by_ms(page, *labels[i % 3]) for i in range(args.repeats)]
             print(f"color_by_ms: {statistics.median(colors):.0f}  (all: {[round(c) for c in colors]})")
 
             print(f"launch_to_first_loss_noisy_s: {_launch(page, url, 'digits-ban-noisy'):.2f}")

@@ -153,6 +153,12 @@ def monitor_figure(epochs: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def colorings(points: pd.DataFrame) -> list[str]:
+    """The colourings a view offers, label first (the default): prediction and correct/wrong need predictions,
+    which a label-free run does not have."""
+    return ["label", "prediction", "correct"] if "prediction" in points else ["label"]
+
+
 def _categories(points: pd.DataFrame, color_by: str, n_classes: int) -> tuple[list[str], list[str], pd.Series]:
     """Category names, their colours, and each point's category under ``color_by``."""
     if color_by == "correct":
@@ -162,22 +168,30 @@ def _categories(points: pd.DataFrame, color_by: str, n_classes: int) -> tuple[li
     return names, class_colors(n_classes), points[color_by].astype(int).astype(str)
 
 
-def _point_traces(points: pd.DataFrame, color_by: str, n_classes: int) -> list[dict]:
-    """One scatter trace (a plain dict of numpy arrays) per category; customdata is each point's test index."""
+def _point_traces(points: pd.DataFrame, color_by: str, n_classes: int, visible: bool = True) -> list[dict]:
+    """One scatter trace (a plain dict of numpy arrays) per category of ``color_by``, tagged with it in ``meta``.
+
+    customdata holds each point's test index, label (and prediction): integers travel as compact binary,
+    where per-point hover strings would triple the figure's size.
+    """
     names, colors, category = _categories(points, color_by, n_classes)
-    text = "label " + points["label"].astype(str)
-    if "prediction" in points:
-        text = text + "<br>prediction " + points["prediction"].astype(str)
+    columns = ["index", "label", "prediction"] if "prediction" in points else ["index", "label"]
+    data = points[columns].to_numpy(dtype=np.int32)
+    hover = "point %{customdata[0]}<br>label %{customdata[1]}" + (
+        "<br>prediction %{customdata[2]}" if "prediction" in points else "") + "<extra></extra>"
     traces = []
     for name, color in zip(names, colors):
         mask = (category == name).to_numpy()
-        index = points["index"].to_numpy()[mask]
         traces.append(dict(type="scatter", x=points["x"].to_numpy()[mask], y=points["y"].to_numpy()[mask],
-                           mode="markers", name=name, ids=index.astype(str), customdata=index,
-                           hovertext=text.to_numpy()[mask],
-                           hovertemplate="point %{customdata}<br>%{hovertext}<extra></extra>",
+                           mode="markers", name=name, meta=color_by, visible=visible,
+                           ids=data[mask, 0].astype(str), customdata=data[mask], hovertemplate=hover,
                            marker=dict(color=color, size=7, opacity=0.85, line=dict(width=0.5, color="white"))))
     return traces
+
+
+def _all_traces(points: pd.DataFrame, keys: Sequence[str], n_classes: int) -> list[dict]:
+    """The traces of every colouring, the first one visible."""
+    return [t for i, key in enumerate(keys) for t in _point_traces(points, key, n_classes, visible=i == 0)]
 
 
 def _padded(values: np.ndarray) -> list[float]:
@@ -186,8 +200,22 @@ def _padded(values: np.ndarray) -> list[float]:
     return [low - pad, high + pad]
 
 
-def embedding_figure(views: Mapping[int, pd.DataFrame], color_by: str, n_classes: int, start: int) -> go.Figure:
-    """The 2-D views of every generation as animation frames, with a generation slider and a play button.
+def _coloring_menu(traces: Sequence[dict], keys: Sequence[str]) -> dict:
+    """Buttons that switch the colouring in the browser: show one colouring's traces, retitle the legend.
+
+    Every colouring is already in the figure and in every animation frame, so a switch is a restyle in the
+    browser (tens of ms), with no round trip to the server, and the slider and Play keep working.
+    """
+    buttons = [dict(label=COLOR_BY[key], method="update",
+                    args=[{"visible": [t["meta"] == key for t in traces]}, {"legend.title.text": COLOR_BY[key]}])
+               for key in keys]
+    return dict(type="buttons", direction="left", x=0.0, y=1.0, xanchor="left", yanchor="bottom", pad=dict(b=6),
+                showactive=True, active=0, buttons=buttons, name="color_by")
+
+
+def embedding_figure(views: Mapping[int, pd.DataFrame], n_classes: int, start: int) -> go.Figure:
+    """The 2-D views of every generation as animation frames, with a generation slider and a play button,
+    coloured by true label, with buttons that recolour by prediction or correct/wrong where the run has them.
 
     ``views`` maps generation -> points (index, x, y, label, and prediction/correct for supervised runs);
     the axes stay fixed across frames so that points move only when the features moved.
@@ -196,32 +224,37 @@ def embedding_figure(views: Mapping[int, pd.DataFrame], color_by: str, n_classes
     if not generations:
         return _waiting(go.Figure().update_layout(**_LAYOUT), "the 2-D view appears when generation 0 has finished")
     start = start if start in views else generations[-1]
+    keys = colorings(views[start])
     all_x = np.concatenate([views[g]["x"].to_numpy() for g in generations])
     all_y = np.concatenate([views[g]["y"].to_numpy() for g in generations])
     step = {"mode": "immediate", "frame": {"duration": 0, "redraw": False}, "transition": {"duration": 250}}
     play = {"mode": "immediate", "fromcurrent": True, "frame": {"duration": 1200, "redraw": False},
             "transition": {"duration": 700, "easing": "cubic-in-out"}}
     pause = {"mode": "immediate", "frame": {"duration": 0, "redraw": False}, "transition": {"duration": 0}}
+    data = _all_traces(views[start], keys, n_classes)
+    menus = [dict(type="buttons", direction="left", x=0.0, y=0.0, xanchor="left", yanchor="top",
+                  pad=dict(t=36), showactive=False, buttons=[
+                      dict(label="▶ Play", method="animate", args=[None, play]),
+                      dict(label="Pause", method="animate", args=[[None], pause])])]
+    if len(keys) > 1:
+        menus.append(_coloring_menu(data, keys))
     layout = dict(
         _LAYOUT, height=EMBEDDING_HEIGHT, dragmode="pan", clickmode="event+select",
-        legend=dict(orientation="v", yanchor="top", y=1, x=1.01, title=dict(text=COLOR_BY.get(color_by, color_by))),
+        legend=dict(orientation="v", yanchor="top", y=1, x=1.01, title=dict(text=COLOR_BY[keys[0]])),
         xaxis=dict(range=_padded(all_x), showticklabels=False, title=None, zeroline=False, showgrid=False),
         yaxis=dict(range=_padded(all_y), showticklabels=False, title=None, zeroline=False, showgrid=False),
-        margin=dict(l=10, r=10, t=10, b=110),
-        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=0.0, xanchor="left", yanchor="top",
-                          pad=dict(t=36), showactive=False, buttons=[
-                              dict(label="▶ Play", method="animate", args=[None, play]),
-                              dict(label="Pause", method="animate", args=[[None], pause])])],
+        margin=dict(l=10, r=10, t=40, b=110), updatemenus=menus,
         sliders=[dict(active=generations.index(start), x=0.25, len=0.75, y=0.0, yanchor="top", pad=dict(t=10),
                       currentvalue=dict(prefix="generation ", xanchor="right", font=dict(size=13)),
                       transition=dict(duration=250),
                       steps=[dict(label=str(g), method="animate", args=[[str(g)], step]) for g in generations])],
     )
-    frames = [dict(name=str(g), data=_point_traces(views[g], color_by, n_classes)) for g in generations]
-    # Built from plain dicts without per-property validation: 3-4x faster for the ~50 traces of a 5-generation
-    # view, which keeps a colour change well under the 300 ms an interaction may take.
-    return go.Figure(dict(data=_point_traces(views[start], color_by, n_classes), layout=layout, frames=frames),
-                     _validate=False)
+    # Frames carry no ``visible``, so a frame moves the points of every colouring and keeps the one shown.
+    frames = [dict(name=str(g), data=[{k: v for k, v in t.items() if k != "visible"}
+                                      for t in _all_traces(views[g], keys, n_classes)]) for g in generations]
+    # Built from plain dicts without per-property validation: 3-4x faster for the ~70 traces of a 5-generation
+    # view, which keeps a redraw of the view (a new generation, a clicked point) quick.
+    return go.Figure(dict(data=data, layout=layout, frames=frames), _validate=False)
 
 
 def digit_figure(pixels: np.ndarray, title: str = "") -> go.Figure:

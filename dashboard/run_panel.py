@@ -7,6 +7,7 @@ the same way.
 from __future__ import annotations
 
 import json
+import time
 from typing import Mapping
 
 import numpy as np
@@ -25,6 +26,7 @@ STATUS_BADGES = {"queued": ("gray", ":material/schedule:"), "running": ("blue", 
                  "cancelled": ("orange", ":material/cancel:"), "interrupted": ("orange", ":material/bolt:")}
 LIVE_EVERY_S = 1.0
 FIRST_EPOCH_EVERY_S = 0.25  # until the first epoch is in: the first loss point shows as soon as it exists
+FIRST_EPOCH_WAIT_S = 1.0  # the longest one poll holds on for a started run's first epoch (a click waits as long)
 VIEWS_EVERY_S = 2.0
 EMBEDDING_NAMES = {"umap": "UMAP", "pca": "PCA", "tsne": "t-SNE"}
 
@@ -32,8 +34,9 @@ EMBEDDING_NAMES = {"umap": "UMAP", "pca": "PCA", "tsne": "t-SNE"}
 def show(run: Mapping) -> None:
     """The whole panel of one run."""
     active = run["status"] in ACTIVE
-    started = bool(state.store().epochs(run["id"])) if active else True
     _header(run)
+    # A run just launched is drawn with its first epoch when that is moments away, and polls at the normal pace.
+    started = bool(_await_first_epoch(state.store(), run["id"])[1]) if active else True
     every = (LIVE_EVERY_S if started else FIRST_EPOCH_EVERY_S) if active else None
     st.fragment(_live, run_every=every)(run["id"], active, started)
     st.fragment(_views, run_every=VIEWS_EVERY_S if active else None)(run["id"])
@@ -105,11 +108,28 @@ def _loss_chart(run: Mapping, epochs: pd.DataFrame) -> None:
                     key="loss_chart")
 
 
+def _await_first_epoch(store: RunStore, run_id: str) -> tuple[dict, list[dict]]:
+    """The run and its epochs; a started run without an epoch yet is waited for, up to FIRST_EPOCH_WAIT_S.
+
+    The first epoch of a started run is usually a fraction of a second away. Reading the store here every
+    20 ms draws its loss point as soon as it exists, where the next poll would come a browser round trip and a
+    poll interval later. A queued run is not waited for: it may be behind another run for minutes.
+    """
+    deadline = time.monotonic() + FIRST_EPOCH_WAIT_S
+    run, epochs = store.get_run(run_id), store.epochs(run_id)
+    while not epochs and run["status"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.02)
+        run, epochs = store.get_run(run_id), store.epochs(run_id)
+    return run, epochs
+
+
 def _live(run_id: str, was_active: bool, had_epochs: bool) -> None:
     """Status, progress, loss curves, accuracy per generation and the per-generation table."""
     store = state.store()
-    run = store.get_run(run_id)
-    epochs = store.epochs(run_id)
+    if was_active and not had_epochs:
+        run, epochs = _await_first_epoch(store, run_id)
+    else:
+        run, epochs = store.get_run(run_id), store.epochs(run_id)
     if was_active and run["status"] not in ACTIVE:
         st.rerun()  # the run ended: redraw the whole page, without polling
     generations = store.generations(run_id)
@@ -164,8 +184,9 @@ def _point_detail(run_id: str, index: int, generations: list[int], run_arrays: d
 def _clicked_point(event, n_points: int) -> int | None:
     """The point clicked now (also put in the URL as ?point=), else the one in the URL, else None."""
     points = (event or {}).get("selection", {}).get("points", [])
-    if points and points[0].get("customdata") is not None:  # the test index of the clicked point
-        st.query_params["point"] = str(int(points[0]["customdata"]))
+    data = points[0].get("customdata") if points else None  # [test index, label, (prediction)]
+    if data:  # a row of a binary-encoded array reaches Python as {"0": index, "1": label, ...}
+        st.query_params["point"] = str(int(data["0"] if isinstance(data, Mapping) else data[0]))
     text = st.query_params.get("point")
     if text is None or not text.isdigit() or int(text) >= n_points:
         return None
@@ -193,21 +214,19 @@ def _views(run_id: str) -> None:
     st.subheader(f"{method} view of the test features, generation by generation")
     view_col, detail_col = st.columns([3, 2], gap="large")
     with view_col:
-        color_by = st.segmented_control("color points by", list(figures.COLOR_BY) if supervised else ["label"],
-                                        default="label", key="color_by", format_func=figures.COLOR_BY.get,
-                                        required=True)
         start = max(views) if run["status"] in ACTIVE else min(views)
         n_classes = int(info.get("n_classes") or labels.max() + 1)
-        event = st.plotly_chart(figures.embedding_figure(views, color_by or "label", n_classes, start),
+        event = st.plotly_chart(figures.embedding_figure(views, n_classes, start),
                                 key="embedding_chart", on_select="rerun", selection_mode="points",
                                 config={"scrollZoom": True, "displaylogo": False})
         shown = len(next(iter(views.values())))
         noisy = run["config"]["data"]["label_noise"] > 0
+        recolour = " The buttons above the view colour the points by true label, prediction or correct / wrong."
+        no_flipped = (" Test labels are never flipped (label noise touches the training split only), so there is no "
+                      "'flipped' colouring here: the memorized-noise column above tracks the flipped training labels.")
         st.caption(f"{shown:,} of {len(labels):,} test points" + (" (a seeded sample)" if shown < len(labels) else "")
                    + ". ▶ Play steps through the generations; the views are aligned, so a point moves only when its "
-                   "features moved." + (" Test labels are never flipped (label noise touches the training split "
-                                        "only), so there is no 'flipped' colouring here: the memorized-noise "
-                                        "column above tracks the flipped training labels." if noisy else ""))
+                   "features moved." + (recolour if supervised else "") + (no_flipped if noisy else ""))
     with detail_col:
         index = _clicked_point(event, len(labels))
         if index is None:

@@ -2,13 +2,15 @@
 cached loading of stored arrays. Worker threads started here never call ``st.*``.
 
 torch, scikit-learn and umap-learn take seconds to import, so nothing here imports them at module level: the
-Launch page paints first, while the warm-up thread imports them and compiles UMAP's code in the background.
+Launch page paints first, while the warm-up thread imports them, takes a tiny run through the trainer and
+compiles UMAP's code in the background.
 """
 from __future__ import annotations
 
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
     from core.store import RunStore
 
 log = logging.getLogger(__name__)
+UMAP_QUIET_S = 15.0  # without a launch for this long after the imports, the UMAP compile goes ahead
+UMAP_HOLD_MAX_S = 30.0  # the longest it steps aside
 
 
 def store_root() -> str:
@@ -51,7 +55,51 @@ def queue() -> JobQueue:
     return _queue(store_root())
 
 
-def _warm_up() -> None:
+def _warm_trainer() -> None:
+    """One tiny run through the trainer, with no store: the first real run starts with every code path warm."""
+    from core.presets import get_preset
+    from core.trainer import run
+
+    run(get_preset("dry-run").config().override({"method.generations": 1, "train.epochs": 1,
+                                                  "eval.embedding": "none", "eval.save_weights": False}))
+
+
+def _warm_figures() -> None:
+    """Build the Runs page's live charts once: plotly creates its validators on first use (~0.3 s), which the
+    first loss point would otherwise wait for."""
+    import pandas as pd
+
+    from dashboard import figures
+
+    epochs = pd.DataFrame({"generation": [0], "epoch": [0], "loss": [1.0], "ce": [1.0]})
+    figures.loss_figure(epochs, ["loss", "ce"], 0.0, 1).to_json()
+    figures.accuracy_figure(pd.DataFrame({"generation": [0], "test_accuracy": [0.5]})).to_json()
+
+
+def _hold_umap_compile(root: str, since: float) -> None:
+    """Wait until a run launched since ``since`` is training, or the app has had UMAP_QUIET_S without a launch
+    (and no run is starting); at most UMAP_HOLD_MAX_S.
+
+    Compiling UMAP is ~10 s of GIL-holding work: meanwhile the server thread that talks to the browser gets
+    the GIL late, and a page switch or a first loss point reaches the screen seconds late. A new visitor's
+    first click is most often Launch, so the compile steps aside until that run has its first epoch; from then
+    on it runs alongside the training and is done before the run's first 2-D view is due.
+    """
+    from core.store import RunStore
+
+    store = RunStore(root)
+    start = time.monotonic()
+    while time.monotonic() - start < UMAP_HOLD_MAX_S:
+        runs = [r for r in store.list_runs() if r["created"] >= since]
+        if any(store.epochs(r["id"]) for r in runs):
+            return  # a run is training
+        starting = any(r["status"] == "running" for r in runs)
+        if not starting and time.monotonic() - start >= UMAP_QUIET_S:
+            return
+        time.sleep(0.25)
+
+
+def _warm_up(root: str, since: float) -> None:
     try:
         import torch
 
@@ -60,6 +108,9 @@ def _warm_up() -> None:
         from core import embed
 
         torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # the first optimizer imports torch._dynamo (~3 s)
+        _warm_trainer()
+        _warm_figures()
+        _hold_umap_compile(root, since)
         embed.warm_up()
     except Exception:  # a failed warm-up only costs the first run its import and compile time
         log.exception("warm-up failed")
@@ -67,8 +118,10 @@ def _warm_up() -> None:
 
 @st.cache_resource(show_spinner=False)
 def start_warm_up() -> threading.Thread:
-    """Import the heavy libraries and compile UMAP once per process in a daemon thread: no click waits for it."""
-    thread = threading.Thread(target=_warm_up, name="sdlab-warm-up", daemon=True)
+    """Warm the process once, in a daemon thread, so no click waits for it: import the heavy libraries, take a
+    tiny run through the trainer and build the live charts (what Launch and Runs need first), then compile UMAP
+    (what a run's first 2-D view needs), out of the way of a first launch."""
+    thread = threading.Thread(target=_warm_up, args=(store_root(), time.time()), name="sdlab-warm-up", daemon=True)
     thread.start()
     return thread
 

@@ -108,9 +108,10 @@ def test_dry_run_launches_finishes_and_shows_on_runs(app_store):
     table = at.dataframe[1].value
     assert table["generation"].tolist() == list(range(n_gen))
     assert table["test acc"].tolist() == pytest.approx([g["test_accuracy"] for g in store.generations(run_id)])
-    assert at.segmented_control(key="color_by").value == "label"
-    at.segmented_control(key="color_by").set_value("correct").run()
-    assert not at.exception
+    view = next(layout for layout in (json.loads(c.proto.spec)["layout"] for c in at.get("plotly_chart"))
+                if "sliders" in layout)  # the 2-D view: coloured by label, recoloured by buttons in the browser
+    assert view["legend"]["title"]["text"] == "true label"
+    assert [b["label"] for b in view["updatemenus"][1]["buttons"]] == ["true label", "prediction", "correct / wrong"]
     assert {d.label for d in at.get("download_button")} >= {"epoch metrics (CSV)", "config (JSON)",
                                                              "2-D views (CSV)"}
 

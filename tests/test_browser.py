@@ -28,9 +28,13 @@ def _pick_preset(page, name: str) -> None:
 
 
 def _slider_state(page) -> dict:
+    """The 2-D view as drawn: slider position, the legend's title on screen, the colourings whose traces are shown,
+    and the first x values of the first trace shown."""
     return page.evaluate("""() => {
         const gd = document.querySelector('.st-key-embedding_chart .js-plotly-plot');
-        return {active: gd._fullLayout.sliders[0].active, x: Array.from(gd._fullData[0].x).slice(0, 5)};
+        const shown = gd._fullData.filter(t => t.visible === true);
+        return {active: gd._fullLayout.sliders[0].active, x: Array.from(shown[0].x).slice(0, 5),
+                legend: gd.querySelector('.legendtitletext').textContent, shown: [...new Set(shown.map(t => t.meta))]};
     }""")
 
 
@@ -58,6 +62,26 @@ def test_launch_dry_run_see_its_charts_and_move_the_generation_slider(page, serv
     page.wait_for_timeout(600)  # the 250 ms transition
     after = _slider_state(page)
     assert after["x"] != before["x"]  # the points moved to generation 1's view
+    assert (before["legend"], before["shown"]) == ("true label", ["label"])
+
+    chart.locator(".updatemenu-button", has_text="correct / wrong").click()  # recoloured in the browser
+    page.wait_for_function("""() => document.querySelector('.st-key-embedding_chart .legendtitletext')
+                                   .textContent === 'correct / wrong'""")
+    assert _slider_state(page)["shown"] == ["correct"]
+    tick = chart.locator(".slider-tick-rect").nth(0).bounding_box()
+    page.mouse.click(tick["x"] + tick["width"] / 2, tick["y"] - 4)
+    page.wait_for_function("""() => document.querySelector('.st-key-embedding_chart .js-plotly-plot')
+                                   ._fullLayout.sliders[0].active === 0""")
+    page.wait_for_timeout(600)
+    back = _slider_state(page)
+    assert back["shown"] == ["correct"] and back["legend"] == "correct / wrong"  # the slider keeps the colouring
+
+    point = chart.locator(".scatterlayer .trace .point").first.bounding_box()
+    page.mouse.click(point["x"] + point["width"] / 2, point["y"] + point["height"] / 2)
+    page.wait_for_url(re.compile(r"point=\d+"))
+    index = re.search(r"point=(\d+)", page.url).group(1)
+    page.get_by_text(re.compile(rf"test input {index} · label \d")).first.wait_for()
+    assert _slider_state(page)["shown"] == ["correct"]  # the rerun after the click kept the colouring
 
 
 def test_cancel_a_long_run(page, server):

@@ -92,32 +92,57 @@ def test_accuracy_figure_of_a_label_free_run_uses_the_knn_baselines():
     assert "generation 0 (first teacher)" not in [t.name for t in fig.data]
 
 
+def _shown(fig, frame: int | None = None) -> dict[str, list]:
+    """Trace name -> test indices of the traces of the colouring shown (in the figure or in one frame)."""
+    visible = {i for i, t in enumerate(fig.data) if t.visible}
+    traces = fig.data if frame is None else fig.frames[frame].data
+    return {t.name: [row[0] for row in t.customdata] for i, t in enumerate(traces) if i in visible}
+
+
 def test_embedding_figure_has_one_frame_per_generation_and_a_play_button():
-    fig = figures.embedding_figure(_views(3), "label", n_classes=3, start=0)
+    fig = figures.embedding_figure(_views(3), n_classes=3, start=0)
     assert [f.name for f in fig.frames] == ["0", "1", "2"]
     assert [s.label for s in fig.layout.sliders[0].steps] == ["0", "1", "2"]
     assert fig.layout.updatemenus[0].buttons[0].label.endswith("Play")
-    assert [t.name for t in fig.data] == ["0", "1", "2"]  # one trace per class
+    assert _shown(fig) == {"0": [0], "1": [1, 3], "2": [2]}  # coloured by true label, one trace per class
+    assert fig.layout.legend.title.text == "true label"
     class1 = fig.frames[2].data[1]
     np.testing.assert_array_equal(class1.x, [1.0, 3.0 + 2])
-    assert list(class1.customdata) == [1, 3]  # the test index travels with each point
+    assert [list(row) for row in class1.customdata] == [[1, 1, 1], [3, 1, 0]]  # index, label, prediction
     # fixed axes cover every frame, so points move only when the features moved
     assert fig.layout.xaxis.range[0] < 0 and fig.layout.xaxis.range[1] > 5
 
 
-def test_embedding_figure_colours_by_correctness_per_generation():
-    fig = figures.embedding_figure(_views(2), "correct", n_classes=3, start=1)
-    assert [t.name for t in fig.data] == ["correct", "wrong"]
-    wrong_gen0, wrong_gen1 = fig.frames[0].data[1], fig.frames[1].data[1]
-    assert sorted(wrong_gen0.customdata) == [2, 3]
-    assert sorted(wrong_gen1.customdata) == [3]
+def _switch(fig, label: str) -> None:
+    """What a colouring button does in the browser: its restyle and relayout, applied here."""
+    button = next(b for b in fig.layout.updatemenus[1].buttons if b.label == label)
+    style, layout = button.args
+    for trace, visible in zip(fig.data, style["visible"]):
+        trace.visible = visible
+    fig.update_layout(layout)
+
+
+def test_embedding_figure_switches_colouring_in_the_browser_with_every_frame_ready():
+    fig = figures.embedding_figure(_views(2), n_classes=3, start=1)
+    menu = fig.layout.updatemenus[1]
+    assert [b.label for b in menu.buttons] == ["true label", "prediction", "correct / wrong"] and menu.active == 0
     assert fig.layout.sliders[0].active == 1  # starts at the generation asked for
+    assert all(t.visible is None for f in fig.frames for t in f.data)  # a frame keeps the colouring shown
+    _switch(fig, "correct / wrong")
+    assert fig.layout.legend.title.text == "correct / wrong"
+    assert _shown(fig, frame=0) == {"correct": [0, 1], "wrong": [2, 3]}
+    assert _shown(fig, frame=1) == {"correct": [0, 1, 2], "wrong": [3]}
+    _switch(fig, "prediction")
+    assert fig.layout.legend.title.text == "prediction"
+    assert _shown(fig, frame=0) == {"0": [0, 3], "1": [1, 2], "2": []}
+    assert _shown(fig, frame=1) == {"0": [0, 3], "1": [1], "2": [2]}  # point 2 moves to class 2's trace
 
 
-def test_embedding_figure_by_prediction_moves_points_between_class_traces():
-    fig = figures.embedding_figure(_views(2), "prediction", n_classes=3, start=0)
-    assert list(fig.frames[0].data[1].customdata) == [1, 2]
-    assert list(fig.frames[1].data[2].customdata) == [2]
+def test_embedding_figure_of_a_label_free_run_offers_only_the_label_colouring():
+    fig = figures.embedding_figure(_views(2, with_probs=False), n_classes=3, start=0)
+    assert len(fig.layout.updatemenus) == 1  # Play and Pause, no colouring buttons
+    assert all(t.visible for t in fig.data) and {t.meta for t in fig.data} == {"label"}
+    assert [list(row) for row in fig.frames[1].data[1].customdata] == [[1, 1], [3, 1]]  # index, label
 
 
 def test_probability_figure_outlines_the_true_class():
