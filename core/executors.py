@@ -104,12 +104,37 @@ def _worker_main(conn: Connection, stop) -> None:
             break
         if task is None:
             break
-        result = run_trial(task, stop.is_set, name,
-                           forward=lambda event, run_id=task.run_id: conn.send(("event", run_id, event)))
+        batch = _EventBatch(lambda events, run_id=task.run_id: conn.send(("events", run_id, events)))
+        result = run_trial(task, stop.is_set, name, forward=batch.add)
+        batch.flush()
         conn.send(("done", result))
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)  # nothing left to save; skips seconds of interpreter teardown (torch, scikit-learn)
+
+
+class _EventBatch:
+    """A worker's reports, sent to the driver in batches: epoch reports at most every ``every_s`` seconds,
+    anything else (a generation's end, with its arrays) at once. Each message wakes the driver, which shares the
+    cores with the workers: with one message per epoch, a 2-worker sweep of 1 s trials ran 10-20% slower than the
+    same trials in a bare process pool; batched, the driver's CPU time fell from ~0.5 s to ~0.3 s per 8 trials
+    and the sweep kept level with the pool (bench/sweep_speed.py)."""
+
+    def __init__(self, send, every_s: float = 0.25):
+        self.send, self.every_s = send, every_s
+        self.pending: list[Event] = []
+        self.last = time.monotonic()
+
+    def add(self, event: Event) -> None:
+        self.pending.append(event)
+        if event[0] != "on_epoch" or time.monotonic() - self.last >= self.every_s:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.send(self.pending)
+            self.pending = []
+        self.last = time.monotonic()
 
 
 @dataclass
@@ -206,8 +231,8 @@ class LocalExecutor(Executor):
                 return out
             if message[0] == "ready":
                 slot.name, slot.ready = message[1], True
-            elif message[0] == "event":
-                out.append(Progress(message[1], message[2]))
+            elif message[0] == "events":
+                out += [Progress(message[1], event) for event in message[2]]
             else:
                 slot.run_id = None
                 out.append(message[1])

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from core.config import ConfigError
-from core.executors import LocalExecutor
+from core.executors import LocalExecutor, _EventBatch
 from core.store import RunStore
 from core.sweep_spec import SWEEP_DEFAULTS, Param, SweepSpec, objective_value, parse_grid, parse_range
 from core.sweep_store import SweepError, SweepStore, best_point, point_means
@@ -281,3 +281,22 @@ def test_a_sweep_whose_driver_died_resumes_where_it_stopped(tmp_path):
     assert len(executor.submitted) == 3 - len(kept)  # finished trials are not run again
     with pytest.raises(SweepError, match="finished: nothing to resume"):
         resume_sweep(store, sweep_id, InlineExecutor())
+
+
+def test_worker_reports_reach_the_driver_in_order_with_epochs_batched():
+    sent: list[list] = []
+    batch = _EventBatch(sent.append, every_s=3600)  # epochs wait for the next other report or the end
+    start, epochs, generation = ("on_start", {}, {}), [("on_epoch", 0, e, {"loss": 1.0}) for e in range(5)], \
+        ("on_generation", 0, {}, {}, {})
+    for event in [start, *epochs, generation, *epochs[:2]]:
+        batch.add(event)
+    assert sent == [[start], [*epochs, generation]]  # a generation's end goes out at once, epochs before it
+    batch.flush()
+    assert sent[-1] == epochs[:2] and len(sent) == 3
+    batch.flush()
+    assert len(sent) == 3  # nothing pending: nothing sent
+    timed: list[list] = []
+    every = _EventBatch(timed.append, every_s=0.0)  # no wait: every epoch goes out on its own
+    for event in epochs:
+        every.add(event)
+    assert timed == [[e] for e in epochs]
