@@ -198,7 +198,7 @@ def workers():
     executor.close()
 
 
-SLOW = {"train.epochs": 60}  # long enough to be caught mid-trial
+SLOW = {"train.epochs": 300}  # long enough to be caught mid-trial: a few seconds a generation
 
 
 def _running_with_epochs(store, sweep_id, count):
