@@ -51,8 +51,12 @@ def test_launch_dry_run_see_its_charts_and_move_the_generation_slider(page, serv
     page.locator(".st-key-embedding_chart .slider-container").first.wait_for(timeout=RUN_MS)
     page.locator(".stMarkdownBadge", has_text="finished").first.wait_for(timeout=RUN_MS)
 
+    # A finished run's view opens at generation 0; the page redraws it once the run ends, so wait for that redraw
+    # rather than read the chart mid-update.
+    page.wait_for_function("""() => { const gd = document.querySelector('.st-key-embedding_chart .js-plotly-plot');
+                                      return gd && gd._fullLayout && gd._fullLayout.sliders
+                                             && gd._fullLayout.sliders[0].active === 0; }""")
     before = _slider_state(page)
-    assert before["active"] == 0
     chart = page.locator(".st-key-embedding_chart")
     chart.scroll_into_view_if_needed()
     tick = chart.locator(".slider-tick-rect").nth(1).bounding_box()
