@@ -25,7 +25,7 @@ from torch import nn
 
 from core.config import TrainConfig
 from core.models import MLP
-from core.training import make_optimizer
+from core.training import clip_gradients, make_optimizer
 
 
 def supports(model: nn.Module) -> bool:
@@ -98,18 +98,6 @@ class MLPStep:
             torch.sum(grad, dim=0, out=self.biases[i].grad)
             if i:  # through the Linear, then through the ReLU (zero where its output was zero)
                 grad = torch.ops.aten.threshold_backward(grad.mm(self.weights[i]), inputs[i], 0)
-        self._clip()
+        clip_gradients([self.flat], self.max_norm)  # the flat parameter holds every gradient
         self.optimizer.step()
         return parts, logits
-
-    def _clip(self) -> None:
-        """What core.training.clip_gradients does, on the flat gradient: scale by min(1, max_norm/(norm+1e-6))."""
-        if self.max_norm <= 0:
-            return
-        norm = self.grad.norm()
-        if norm.device.type != "cpu":  # no per-step sync on an accelerator
-            self.grad.mul_(torch.clamp(self.max_norm / (norm + 1e-6), max=1.0))
-            return
-        total = norm.item()
-        if total + 1e-6 > self.max_norm:
-            self.grad.mul_(self.max_norm / (total + 1e-6))

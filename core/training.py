@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable
 
 import torch
 from threadpoolctl import threadpool_limits
@@ -102,15 +102,15 @@ def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
         else torch.optim.Adam(params, lr=cfg.lr, fused=True)
 
 
-def clip_gradients(model: nn.Module, max_norm: float) -> None:
-    """Scale the gradients down to total norm ``max_norm`` when above it (0 disables clipping).
+def clip_gradients(parameters: Iterable[torch.Tensor], max_norm: float) -> None:
+    """Scale the gradients of ``parameters`` down to total norm ``max_norm`` when above it (0 disables clipping).
 
     On CPU reading the norm waits for nothing, so the rescale is skipped when it would multiply by 1;
     on an accelerator the norm stays on the device (no per-step sync).
     """
     if max_norm <= 0:
         return
-    params = [p for p in model.parameters() if p.grad is not None]
+    params = [p for p in parameters if p.grad is not None]
     if not params:
         return
     total = torch.nn.utils.get_total_norm([p.grad for p in params])

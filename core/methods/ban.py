@@ -74,7 +74,7 @@ def make_step(model: nn.Module, cfg: TrainConfig, fast: bool = True) -> Step:
         loss, ce, kd = kd_loss_parts(logits, teacher_logits, labels, temperature, alpha)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        clip_gradients(model, cfg.grad_clip)
+        clip_gradients(model.parameters(), cfg.grad_clip)
         optimizer.step()
         return torch.stack([loss.detach(), ce.detach(), kd.detach()]), logits.detach()
 

@@ -186,7 +186,7 @@ def _train_step(model: nn.Module, teacher: nn.Module, views: list[torch.Tensor],
     if freeze_last_layer:  # the last layer waits one epoch, while the rest of the head settles
         for p in model.head.last.parameters():
             p.grad = None
-    clip_gradients(model, grad_clip)
+    clip_gradients(model.parameters(), grad_clip)
     optimizer.step()
     return loss.item(), teacher_out, [s.detach() for s in student_out]
 
