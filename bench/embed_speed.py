@@ -1,4 +1,4 @@
-"""The project's 2-D view (core.embed) against umap-learn's defaults on the same features, and view time as
+"""The project's 2-D view (core.evaluation.embed) against umap-learn's defaults on the same features, and view time as
 the number of points grows."""
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from sklearn.manifold import trustworthiness
 
 from bench.measure import interleave, median_ratio, seconds
 from bench.trainer_speed import digits, trained_model
-from core import embed
-from core.training import predict_features
+from core.evaluation import embed
+from core.models.inference import predict_features
 
 CPU = torch.device("cpu")
 

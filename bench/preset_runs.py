@@ -17,13 +17,14 @@ import time
 
 import torch
 
-from core import trainer
+from core.engine import generations as trainer
+from core.engine.sinks import Sink
 from core.presets import get_preset
 
 QUICK_CAPS = {"train.epochs": 3, "method.generations": 2}  # --quick lowers every preset to at most these
 
 
-class PhaseTimer(trainer.Sink):
+class PhaseTimer(Sink):
     """A trainer sink that adds up the time spent in epochs (from the previous report to each epoch's end)."""
 
     def __init__(self) -> None:
@@ -84,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help=f"cap each preset at {QUICK_CAPS}")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     args = parser.parse_args(argv)
-    from core import embed
+    from core.evaluation import embed
 
     embed.warm_up()
     suffix = "" if args.device == "cpu" else f"_{args.device}"

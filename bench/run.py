@@ -122,7 +122,7 @@ NOTES = f"""\
   (64-256-256-10) on the digits training split, batch 64, Adam lr 1e-3, gradient clipping at 3.0 and test
   accuracy after every epoch in both loops, 5 epochs per run, 5 rounds (--quick) or 15. The project's loop is
   `core.methods.ban.train_generation` (tensors in memory, one seeded shuffle-and-gather per epoch, loss and
-  accuracy read once per epoch, and for this plain MLP the hand-derived step of `core.mlp_step`: forward, loss
+  accuracy read once per epoch, and for this plain MLP the hand-derived step of `core.methods.ban_step`: forward, loss
   gradient and backward without autograd, parameters and gradients in one flat buffer, so fused Adam, the norm
   and the clipping run once per step). The baseline is a tutorial-style loop: `DataLoader(TensorDataset,
   batch_size=64, shuffle=True)`, `torch.optim.Adam` with torch's default kernel, `loss.item()` every step.
@@ -130,7 +130,7 @@ NOTES = f"""\
   **trainer_fast_step_over_autograd**: the project's loop with its autograd step (`fast_step=False`: fused Adam
   per parameter tensor, `clip_gradients`) over the same loop with the hand-derived step;
   **trainer_autograd_speedup_vs_dataloader**: that autograd loop against the baseline.
-- Every CPU figure runs under the trainer's CPU settings (`core.training.configure_cpu`: `choose_threads`
+- Every CPU figure runs under the trainer's CPU settings (`core.engine.context.configure_cpu`: `choose_threads`
   threads, 1 for this model, for torch and for the BLAS/OpenMP pools; denormals flushed to zero), either loop
   alike. **trainer_2threads_over_1thread_time**: the project's loop on 2 torch threads over 1 (> 1: 2 is
   slower); **probe_2blas_threads_over_1_time**: the evaluation's linear probe (scikit-learn) on 2 BLAS threads
@@ -140,13 +140,13 @@ NOTES = f"""\
   per epoch, one teacher forward over the training split) at the rate of a 1024×1024 float32 `torch.mm` timed in
   the same round at the same thread setting.
 - **embed_speedup_vs_umap_default**, **trustworthiness_delta**: features of all 1,797 digits from a generation-0
-  MLP trained 10 epochs; `core.embed.embed_2d(features, "umap", 0)` against
+  MLP trained 10 epochs; `core.evaluation.embed.embed_2d(features, "umap", 0)` against
   `umap.UMAP(random_state=0).fit_transform(features)`, each run once before timing (warm); trustworthiness is
   scikit-learn's with 5 neighbours.
 - **epoch_s_***: one training epoch (generation 0) of the same MLP on 10 Gaussian clusters in 64 dimensions.
   **view_s_***: `embed_2d` of 256-d clustered points; above {embed_speed.embed.MAX_FIT_POINTS['umap']} points
   UMAP is fitted on a subsample and the others are placed from their exact nearest fitted neighbours.
-- **preset_***: `core.trainer.run` of each preset (training, evaluation, 2-D views; the store is not written) in
+- **preset_***: `core.engine.generations.run` of each preset (training, evaluation, 2-D views; the store is not written) in
   one child process with imports and UMAP's JIT warm, as in the app, after one tiny untimed run
   (preset_first_tiny_run_s: a process's first run pays torch.optim's first import). --quick caps every preset at
   {QUICK_CAPS['train.epochs']} epochs and {QUICK_CAPS['method.generations']} generations. train_share: the part of

@@ -25,13 +25,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core import trainer  # noqa: E402
+from core.engine import generations as trainer  # noqa: E402
 from core.config import RunConfig  # noqa: E402
-from core.executors import LocalExecutor  # noqa: E402
-from core.store import RunStore  # noqa: E402
-from core.sweep_spec import Param, SweepSpec  # noqa: E402
-from core.sweep_trial import warm_up  # noqa: E402
-from core.sweeps import run_sweep  # noqa: E402
+from core.sweeps.executors.local import LocalExecutor  # noqa: E402
+from core.storage.run_store import RunStore  # noqa: E402
+from core.sweeps.spec import Param, SweepSpec  # noqa: E402
+from core.sweeps.trial import warm_up  # noqa: E402
+from core.sweeps.driver import run_sweep  # noqa: E402
 
 
 def _spec(trials: int, epochs: int) -> SweepSpec:

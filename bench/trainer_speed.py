@@ -11,12 +11,14 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from bench.flops import forward_flops, generation_flops, matmul_rate
 from bench.measure import interleave, median_ratio, seconds
-from core import evaluate
+from core.evaluation import metrics as evaluate
 from core.config import RunConfig
-from core.data import Dataset, load_dataset
+from core.data.splits import Dataset, load_dataset
 from core.methods import ban
 from core.presets import get_preset
-from core.training import GenerationContext, Tensors, choose_threads, configure_cpu, freeze, predict_features
+from core.engine.context import GenerationContext, Tensors
+from core.engine.devices import choose_threads, configure_cpu
+from core.models.inference import freeze, predict_features
 
 
 def digits(epochs: int, device: torch.device) -> tuple[RunConfig, Dataset, Tensors]:

@@ -11,9 +11,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-DATASETS = ("digits", "moons", "circles", "blobs", "file")
-MODELS = ("mlp", "cnn")
-METHODS = ("ban", "dino")
+from core import catalog
+
+DATASETS = tuple(catalog.DATASETS)
+MODELS = tuple(catalog.MODELS)
+METHODS = tuple(catalog.METHODS)
 OPTIMIZERS = ("adam", "sgd")
 DEVICES = ("auto", "cpu", "cuda")
 EMBEDDINGS = ("umap", "pca", "tsne", "none")
@@ -94,26 +96,26 @@ class ModelConfig(_Section):
 @dataclass(frozen=True)
 class MethodConfig(_Section):
     section = "method"
-    name: str = param("ban", "ban: born-again (supervised) self-distillation; dino: label-free, "
-                             "DINO-style with an EMA teacher", choices=METHODS)
+    name: str = param("ban", "method: ban (born-again, supervised) or dino (label-free, DINO-style with an EMA "
+                             "teacher)", choices=METHODS)
     generations: int = param(3, "number of generations; generation k+1 learns from generation k", low=1, high=20)
-    temperature: float = param(4.0, "ban: softening temperature T of teacher and student outputs",
+    temperature: float = param(4.0, "softening temperature T of teacher and student outputs",
                                low=0.0, high=100.0, low_open=True)
-    alpha: float = param(1.0, "ban: weight of the distillation term; 0 = labels only, 1 = teacher only",
+    alpha: float = param(1.0, "weight of the distillation term; 0 = labels only, 1 = teacher only",
                          low=0.0, high=1.0)
-    warm_start: bool = param(False, "ban: start generation k+1 from generation k's weights instead of a fresh init")
-    out_dim: int = param(256, "dino: number of output dimensions K of the projection head", low=2, high=65536)
-    teacher_temp: float = param(0.04, "dino: teacher temperature after warm-up (sharpening)",
+    warm_start: bool = param(False, "start generation k+1 from generation k's weights instead of a fresh init")
+    out_dim: int = param(256, "number of output dimensions K of the projection head", low=2, high=65536)
+    teacher_temp: float = param(0.04, "teacher temperature after warm-up (sharpening)",
                                 low=0.0, high=10.0, low_open=True)
-    warmup_teacher_temp: float = param(0.04, "dino: teacher temperature at the first epoch",
+    warmup_teacher_temp: float = param(0.04, "teacher temperature at the first epoch",
                                        low=0.0, high=10.0, low_open=True)
-    warmup_teacher_temp_epochs: int = param(0, "dino: epochs of linear teacher-temperature warm-up", low=0, high=10_000)
-    student_temp: float = param(0.1, "dino: student temperature", low=0.0, high=10.0, low_open=True)
-    center_momentum: float = param(0.9, "dino: momentum of the running center of teacher outputs", low=0.0, high=1.0)
-    centering: bool = param(True, "dino: subtract the running center from teacher outputs (off shows collapse)")
-    ema_momentum: float = param(0.99, "dino: EMA teacher momentum at the start (cosine schedule to 1)",
+    warmup_teacher_temp_epochs: int = param(0, "epochs of linear teacher-temperature warm-up", low=0, high=10_000)
+    student_temp: float = param(0.1, "student temperature", low=0.0, high=10.0, low_open=True)
+    center_momentum: float = param(0.9, "momentum of the running center of teacher outputs", low=0.0, high=1.0)
+    centering: bool = param(True, "subtract the running center from teacher outputs (off shows collapse)")
+    ema_momentum: float = param(0.99, "EMA teacher momentum at the start (cosine schedule to 1)",
                                 low=0.0, high=1.0)
-    local_views: int = param(2, "dino: number of small local views besides the 2 global views", low=0, high=16)
+    local_views: int = param(2, "number of small local views besides the 2 global views", low=0, high=16)
 
 
 @dataclass(frozen=True)
@@ -156,9 +158,11 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         _check("seed", self.seed, int, {"choices": None, "low": 0, "high": 2**31 - 1, "low_open": False})
-        if self.model.name == "cnn" and self.data.name != "digits":
-            raise ConfigError(f"model.name='cnn' needs image-shaped inputs: set data.name=digits "
-                              f"(got data.name={self.data.name!r}) or use model.name=mlp")
+        model, dataset = catalog.model(self.model.name), catalog.dataset(self.data.name)
+        if dataset.input_kind not in model.inputs:
+            fits = " or ".join(f"data.name={d.name}" for d in catalog.DATASETS.values() if d.input_kind in model.inputs)
+            raise ConfigError(f"model.name={model.name!r} needs {'/'.join(model.inputs)}-shaped inputs: set {fits} "
+                              f"(got data.name={dataset.name!r}) or use model.name=mlp")
         if self.data.name == "file" and not self.data.path:
             raise ConfigError("data.path='': data.name=file needs the path of a CSV or NPZ file")
 

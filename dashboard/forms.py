@@ -9,11 +9,10 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from core.config import METHODS, RunConfig, all_keys
+from core import catalog
+from core.config import RunConfig, all_keys
 
 GROUPS = {"data": "Data", "model": "Model", "method": "Method", "train": "Training", "eval": "Evaluation"}
-TOY_SETS = ("moons", "circles", "blobs")
-DATA_ONLY = {"data.n_samples": TOY_SETS, "data.noise": TOY_SETS, "data.label_column": ("file",)}
 HIDDEN = ("data.path",)  # set by the upload, never typed
 LABELS = {"data.name": "dataset", "model.name": "architecture", "method.name": "method"}
 STEPS = {"data.label_noise": 0.05, "data.test_fraction": 0.05, "method.alpha": 0.1, "method.temperature": 0.5,
@@ -28,13 +27,7 @@ class Field:
     kind: str  # select, bool, int, float, text
     choices: tuple | None
     step: float | None
-    method: str | None  # the method that reads this key, None when every method does
-
-
-def _method_of(help_text: str) -> tuple[str | None, str]:
-    """``"ban: softening ..."`` -> ("ban", "softening ...")."""
-    head, sep, rest = help_text.partition(":")
-    return (head, rest.strip()) if sep and head in METHODS else (None, help_text)
+    owners: tuple[str, ...]  # "kind:name" of the plug-ins that read this key (catalog); empty when every one does
 
 
 def _step(key: str, default: float) -> float:
@@ -61,15 +54,16 @@ def fields() -> list[Field]:
     for key, f in all_keys().items():
         if key in HIDDEN:
             continue
-        method, help_text = _method_of(f.metadata["help"])
+        help_text = f.metadata["help"]
+        owners = tuple(f"{kind}:{entry.name}" for kind, entry in catalog.owners(key))
         kind = "select" if f.metadata["choices"] else {"bool": "bool", "int": "int", "float": "float"}.get(
             f.type, "text")
         step = _step(key, f.default) if kind == "float" else (1 if kind == "int" else None)
         label = LABELS.get(key, key.split(".", 1)[1].replace("_", " "))
         out.append(Field(key, label, help_text + (_range(f.metadata) if kind in ("int", "float") else ""), kind,
-                         f.metadata["choices"], step, method))
+                         f.metadata["choices"], step, owners))
     out.append(Field("seed", "seed", "random seed of the data split, the label noise and every initialisation (≥ 0)",
-                     "int", None, 1, None))
+                     "int", None, 1, ()))
     return out
 
 
@@ -86,11 +80,10 @@ def grouped() -> dict[str, list[Field]]:
 
 
 def visible(field: Field, values: Mapping[str, Any]) -> bool:
-    """Whether the field matters for the chosen method and dataset."""
-    if field.method is not None and values.get("method.name") != field.method:
-        return False
-    datasets = DATA_ONLY.get(field.key)
-    return datasets is None or values.get("data.name") in datasets
+    """Whether the field matters for the chosen method, model and dataset (the catalog says who owns a key)."""
+    chosen = {"method": values.get("method.name"), "model": values.get("model.name"),
+              "dataset": values.get("data.name")}
+    return catalog.uses_key(field.key, chosen)
 
 
 def build_config(base: RunConfig, values: Mapping[str, Any]) -> RunConfig:

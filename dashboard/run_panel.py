@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.export import embedding_frame
+from core.storage.export import embedding_frame
 from core.presets import PRESETS
-from core.store import ACTIVE, RunStore
-from core.trainer import method_module
+from core.storage.run_store import ACTIVE, RunStore
+from core import catalog
 from dashboard import figures, state, tables
 from dashboard.progress import format_duration, progress
 
@@ -135,7 +135,7 @@ def _live(run_id: str, was_active: bool, had_epochs: bool) -> None:
     generations = store.generations(run_id)
     _status(run)
     _progress(run, epochs)
-    supervised = method_module(run["config"]["method"]["name"]).SUPERVISED
+    supervised = catalog.method(run["config"]["method"]["name"]).supervised
     loss_col, acc_col = st.columns(2, gap="large")
     with loss_col:
         st.subheader("Loss per epoch")

@@ -19,8 +19,8 @@ import streamlit as st
 if TYPE_CHECKING:
     import numpy as np
 
-    from core.jobs import JobQueue
-    from core.store import RunStore
+    from core.engine.jobs import JobQueue
+    from core.storage.run_store import RunStore
 
 log = logging.getLogger(__name__)
 UMAP_QUIET_S = 15.0  # without a launch for this long after the imports, the UMAP compile goes ahead
@@ -34,14 +34,14 @@ def store_root() -> str:
 
 @st.cache_resource(show_spinner=False)
 def _store(root: str) -> RunStore:
-    from core.store import RunStore
+    from core.storage.run_store import RunStore
 
     return RunStore(root)
 
 
 @st.cache_resource(show_spinner=False)
 def _queue(root: str) -> JobQueue:
-    from core.jobs import JobQueue
+    from core.engine.jobs import JobQueue
 
     return JobQueue(_store(root))
 
@@ -58,7 +58,7 @@ def queue() -> JobQueue:
 def _warm_trainer() -> None:
     """One tiny run through the trainer, with no store: the first real run starts with every code path warm."""
     from core.presets import get_preset
-    from core.trainer import run
+    from core.engine.generations import run
 
     run(get_preset("dry-run").config().override({"method.generations": 1, "train.epochs": 1,
                                                   "eval.embedding": "none", "eval.save_weights": False}))
@@ -85,7 +85,7 @@ def _hold_umap_compile(root: str, since: float) -> None:
     first click is most often Launch, so the compile steps aside until that run has its first epoch; from then
     on it runs alongside the training and is done before the run's first 2-D view is due.
     """
-    from core.store import RunStore
+    from core.storage.run_store import RunStore
 
     store = RunStore(root)
     start = time.monotonic()
@@ -103,9 +103,9 @@ def _warm_up(root: str, since: float) -> None:
     try:
         import torch
 
-        import core.jobs  # noqa: F401  (torch, the trainer, the store: what Launch and Runs need next)
+        import core.engine.jobs  # noqa: F401  (torch, the trainer, the store: what Launch and Runs need next)
         import dashboard.run_panel  # noqa: F401  (pandas, plotly)
-        from core import embed
+        from core.evaluation import embed
 
         torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # the first optimizer imports torch._dynamo (~3 s)
         _warm_trainer()

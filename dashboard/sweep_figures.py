@@ -14,9 +14,9 @@ import plotly.graph_objects as go
 from optuna.trial import create_trial
 
 from core.config import RunConfig
-from core.sweep_spec import SweepSpec
-from core.sweep_store import point_means
-from core.sweeps import distributions
+from core.sweeps.spec import SweepSpec
+from core.sweeps.store import point_means
+from core.sweeps.driver import distributions
 
 __all__ = ["trials_frame", "points_frame", "parallel_figure", "heatmap_figure", "launch_query"]
 

@@ -8,7 +8,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from core.export import run_row
+from core.storage.export import run_row
 
 GENERATION_COLUMNS = {
     "generation": "generation",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data import parse_upload
+from core.data.files import parse_upload
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ import threading
 import time
 from typing import Callable
 
-from core.executors import Executor
-from core.sweeps import SweepDriver, create_sweep
-from core.sweep_trial import TrialResult, TrialTask, run_trial
+from core.sweeps.executors.local import Executor
+from core.sweeps.driver import SweepDriver, create_sweep
+from core.sweeps.trial import TrialResult, TrialTask, run_trial
 
 QUICK = {"method.generations": 1, "train.epochs": 1}  # fixed overrides for trials that only need to exist
 

@@ -15,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.presets import get_preset
-from core.store import ACTIVE, RunStore
+from core.storage.run_store import ACTIVE, RunStore
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 RUN_TIMEOUT_S = 180

@@ -1,11 +1,11 @@
-"""core.augment: shapes, seeded determinism, that each distortion changes the input, image range kept."""
+"""core.data.augment: shapes, seeded determinism, that each distortion changes the input, image range kept."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 
-from core.augment import ImageViewSpec, VectorViewSpec, image_view, make_views, vector_view
+from core.data.augment import ImageViewSpec, VectorViewSpec, image_view, make_views, vector_view
 
 
 def _digits(n: int = 32) -> torch.Tensor:

@@ -11,7 +11,8 @@ import torch
 from bench.flops import forward_flops, generation_flops
 from bench.measure import interleave, median_ratio
 from bench.trainer_speed import dataloader_seconds, digits, project_seconds
-from core.models import CNN, MLP
+from core.models.cnn import CNN
+from core.models.mlp import MLP
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,7 @@ import time
 import pandas as pd
 import pytest
 
-from core.store import RunStore
+from core.storage.run_store import RunStore
 
 ENV = {**os.environ, "PYTHONPATH": os.getcwd()}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 from core.presets import get_preset
-from core.store import RunStore
+from core.storage.run_store import RunStore
 from dashboard import state
 
 

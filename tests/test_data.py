@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from core.config import DataConfig
-from core.data import DataError, flip_labels, load_dataset, parse_upload
+from core.data.files import DataError, parse_upload
+from core.data.splits import flip_labels, load_dataset
 
 
 def test_digits_split_is_stratified_seeded_and_scaled():

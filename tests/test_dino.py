@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from core import trainer
+from core.engine import generations as trainer
+from core.engine.sinks import Sink
 from core.config import MethodConfig, RunConfig
 from core.methods import dino
 from core.presets import get_preset
@@ -113,7 +114,7 @@ def test_teacher_temperature_warm_up():
 
 # ---- the network ---------------------------------------------------------------------------------------------
 def test_network_shapes_and_head():
-    from core.data import load_dataset
+    from core.data.splits import load_dataset
 
     cfg = RunConfig().override({"method.name": "dino", "method.out_dim": 40, "model.hidden": 32})
     data = load_dataset(cfg.data, 0)
@@ -140,7 +141,7 @@ MONITORS = {"loss", "dino", "teacher_entropy", "log_k", "kl_teacher_student", "f
             "argmax_dims_used", "teacher_temp", "ema_momentum", "knn_accuracy"}
 
 
-class Recorder(trainer.Sink):
+class Recorder(Sink):
     def __init__(self):
         self.epochs, self.generations, self.states = [], [], []
 
@@ -152,7 +153,7 @@ class Recorder(trainer.Sink):
         self.states.append(state_dict)
 
 
-def _run(updates: dict, sink: trainer.Sink | None = None) -> dict:
+def _run(updates: dict, sink: Sink | None = None) -> dict:
     return trainer.run(RunConfig().override(updates), sink)
 
 
@@ -210,7 +211,7 @@ def test_generation_one_learns_from_frozen_generation_zero(monkeypatch):
 
 def test_training_ignores_labels(monkeypatch):
     """Permuted labels give bit-identical weights: no label reaches the loss, the views or the batches."""
-    from core.data import load_dataset
+    from core.data.splits import load_dataset
 
     def permuted(cfg, seed):
         data = load_dataset(cfg, seed)

@@ -1,11 +1,11 @@
-"""Tests for core.embed: shapes, quality of the UMAP view, subsampled placement and Procrustes alignment."""
+"""Tests for core.evaluation.embed: shapes, quality of the UMAP view, subsampled placement and Procrustes alignment."""
 import numpy as np
 import pytest
 import torch
 from sklearn.datasets import load_digits
 from sklearn.manifold import trustworthiness
 
-from core import embed
+from core.evaluation import embed
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,11 @@
-"""Tests for core.evaluate: every expected number is worked out by hand or by a separate implementation."""
+"""Tests for core.evaluation.metrics: every expected number is worked out by hand or by a separate implementation."""
 import math
 
 import numpy as np
 import pytest
 import torch
 
-from core import evaluate as ev
+from core.evaluation import metrics as ev
 
 
 # ---------------------------------------------------------------- accuracy / agreement / NLL / ECE

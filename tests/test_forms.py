@@ -25,7 +25,7 @@ def test_groups_follow_the_config_sections():
 
 def test_fields_take_kind_help_and_method_from_the_metadata():
     alpha = _field("method.alpha")
-    assert (alpha.kind, alpha.method, alpha.step) == ("float", "ban", 0.1)
+    assert (alpha.kind, alpha.owners, alpha.step) == ("float", ("method:ban",), 0.1)
     assert alpha.help.startswith("weight of the distillation term") and "≤ 1" in alpha.help
     assert _field("method.name").kind == "select" and _field("method.name").choices == ("ban", "dino")
     assert _field("eval.linear_probe").kind == "bool"
@@ -42,6 +42,17 @@ def test_method_and_dataset_specific_fields_show_only_where_they_matter():
     assert not forms.visible(_field("data.n_samples"), ban)
     assert forms.visible(_field("data.n_samples"), {**ban, "data.name": "moons"})
     assert forms.visible(_field("data.label_column"), {**ban, "data.name": "file"})
+
+
+def test_the_method_selector_stays_on_every_method():
+    """Regression: a help text starting with "ban:" once hid the method selector on label-free presets."""
+    for method in ("ban", "dino"):
+        assert forms.visible(_field("method.name"), {"method.name": method, "data.name": "digits"})
+
+
+def test_model_keys_follow_the_chosen_model():
+    assert forms.visible(_field("model.depth"), {"model.name": "mlp"})
+    assert not forms.visible(_field("model.depth"), {"model.name": "cnn"})
 
 
 def test_build_config_keeps_base_values_for_fields_not_shown():

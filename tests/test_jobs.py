@@ -4,9 +4,9 @@ import time
 import pytest
 
 from core.config import RunConfig
-from core.jobs import JobQueue
+from core.engine.jobs import JobQueue
 from core.presets import get_preset
-from core.store import RunStore
+from core.storage.run_store import RunStore
 
 FAST = {"eval.embedding": "none"}
 

@@ -6,11 +6,12 @@ import math
 import pytest
 import torch
 
-from core import mlp_step
+from core.methods import ban_step as mlp_step
 from core.config import TrainConfig
 from core.methods import ban
 from core.methods.ban import kd_loss_parts
-from core.models import CNN, MLP
+from core.models.cnn import CNN
+from core.models.mlp import MLP
 
 
 def test_hand_worked_two_class_gradient():

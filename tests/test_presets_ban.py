@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from core import trainer
+from core.engine import generations as trainer
 from core.presets import get_preset
 
 SEEDS = (0, 1, 2)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.store import RunNotFound, RunStore
+from core.storage.run_store import RunNotFound, RunStore
 
 
 def test_run_lifecycle_round_trip(tmp_path):
@@ -57,7 +57,7 @@ def test_weights_loader_refuses_pickled_objects(tmp_path):
 
 def test_run_of_dead_process_reads_as_interrupted(tmp_path):
     store = RunStore(tmp_path)
-    code = ("import sys; from core.store import RunStore; s = RunStore(sys.argv[1]); r = s.create_run({}); "
+    code = ("import sys; from core.storage.run_store import RunStore; s = RunStore(sys.argv[1]); r = s.create_run({}); "
             "s.claim(r); s.add_generation(r, 0, {'test_accuracy': 0.5}); print(r)")
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": os.getcwd()})

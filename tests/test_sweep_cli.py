@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from core.cli import main
-from core.store import RunStore
-from core.sweep_store import SweepStore
+from core.cli.main import main
+from core.storage.run_store import RunStore
+from core.sweeps.store import SweepStore
 
 ENV = {**os.environ, "PYTHONPATH": os.getcwd()}
 ALPHAS, TEMPERATURES = (0.5, 1.0), (2.0, 4.0)

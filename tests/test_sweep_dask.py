@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from distributed import Client, LocalCluster
 
-from core.dask_executor import DaskExecutor
-from core.store import RunStore
-from core.sweep_spec import Param, SweepSpec
-from core.sweeps import DROPPED, request_stop, run_sweep
+from core.sweeps.executors.dask_cluster import DaskExecutor
+from core.storage.run_store import RunStore
+from core.sweeps.spec import Param, SweepSpec
+from core.sweeps.driver import DROPPED, request_stop, run_sweep
 from tests.sweep_support import start_in_thread, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from core.sweep_spec import Param, SweepSpec
+from core.sweeps.spec import Param, SweepSpec
 from dashboard.sweep_figures import heatmap_figure, launch_query, parallel_figure, points_frame, trials_frame
 
 SPEC = SweepSpec(params=(Param("method.alpha", values=(0.5, 1.0)), Param("method.temperature", values=(2.0, 4.0))))

@@ -8,10 +8,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from core.store import RunStore
-from core.sweep_spec import Param, SweepSpec
-from core.sweep_store import SweepStore
-from core.sweeps import run_sweep
+from core.storage.run_store import RunStore
+from core.sweeps.spec import Param, SweepSpec
+from core.sweeps.store import SweepStore
+from core.sweeps.driver import run_sweep
 from dashboard.sweep_figures import launch_query
 from tests.sweep_support import QUICK, InlineExecutor, wait_for
 

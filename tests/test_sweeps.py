@@ -9,11 +9,11 @@ import sys
 import pytest
 
 from core.config import ConfigError
-from core.executors import LocalExecutor, _EventBatch
-from core.store import RunStore
-from core.sweep_spec import SWEEP_DEFAULTS, Param, SweepSpec, objective_value, parse_grid, parse_range
-from core.sweep_store import SweepError, SweepStore, best_point, point_means
-from core.sweeps import DROPPED, SweepDriver, create_sweep, request_stop, resume_sweep, run_sweep
+from core.sweeps.executors.local import LocalExecutor, _EventBatch
+from core.storage.run_store import RunStore
+from core.sweeps.spec import SWEEP_DEFAULTS, Param, SweepSpec, objective_value, parse_grid, parse_range
+from core.sweeps.store import SweepError, SweepStore, best_point, point_means
+from core.sweeps.driver import DROPPED, SweepDriver, create_sweep, request_stop, resume_sweep, run_sweep
 from tests.sweep_support import QUICK, InlineExecutor, start_in_thread, wait_for
 
 ALPHAS = Param("method.alpha", values=(0.5, 1.0))
@@ -111,8 +111,8 @@ def test_a_sweep_worker_keeps_large_models_on_one_thread(monkeypatch):
     import torch
     from threadpoolctl import threadpool_limits
 
-    from core.sweep_trial import limit_threads
-    from core.training import choose_threads
+    from core.sweeps.trial import limit_threads
+    from core.engine.devices import choose_threads
 
     big = torch.nn.Linear(2048, 2048)  # 4.2M parameters: the trainer alone would use every core
     monkeypatch.delenv("SDLAB_MAX_THREADS", raising=False)
@@ -251,9 +251,9 @@ def test_a_killed_worker_fails_its_trial_and_the_sweep_goes_on(tmp_path, workers
 def test_a_sweep_whose_driver_died_resumes_where_it_stopped(tmp_path):
     driver_script = (
         "import sys\n"
-        "from core.store import RunStore\n"
-        "from core.sweep_spec import Param, SweepSpec\n"
-        "from core.sweeps import run_sweep\n"
+        "from core.storage.run_store import RunStore\n"
+        "from core.sweeps.spec import Param, SweepSpec\n"
+        "from core.sweeps.driver import run_sweep\n"
         "from tests.sweep_support import InlineExecutor\n"
         "spec = SweepSpec(params=(Param('method.alpha', values=(0.2, 0.5, 1.0)),),\n"
         "                 overrides={'method.generations': 1, 'train.epochs': 40})\n"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.data import DataError
+from core.data.files import DataError
 from dashboard.uploads import store_upload
 
 GOOD = b"a,b,label\n" + b"".join(f"{i},{i % 3},{i % 2}\n".encode() for i in range(20))

@@ -7,14 +7,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core import mlp_step
-from core.data import Dataset
+from core.methods import ban_step as mlp_step
+from core.data.splits import Dataset
 from core.config import RunConfig, TrainConfig
 from core.models import build_model as build_classifier
-from core.training import GenerationContext, clip_gradients, make_optimizer, predict_logits
+from core.engine.context import GenerationContext
+from core.engine.optim import clip_gradients, make_optimizer
+from core.models.inference import predict_logits
 
-SUPERVISED = True
-LOSS_PARTS = ("ce", "kd")
 
 
 def kd_loss_parts(student_logits: torch.Tensor, teacher_logits: torch.Tensor | None, labels: torch.Tensor,
@@ -43,7 +43,7 @@ def build_model(config: RunConfig, data: Dataset) -> nn.Module:
 def train_generation(ctx: GenerationContext, model: nn.Module, teacher: nn.Module | None,
                      fast_step: bool = True) -> dict:
     """Train one generation: labels only for generation 0, the frozen teacher's soft targets after.
-    ``fast_step`` uses the hand-derived step (core.mlp_step) where the model allows it; False forces autograd."""
+    ``fast_step`` uses the hand-derived step (core.methods.ban_step) where the model allows it; False forces autograd."""
     t = ctx.tensors
     model.to(ctx.device).train()
     step = make_step(model, ctx.config.train, fast_step)

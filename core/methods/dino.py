@@ -16,15 +16,15 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
-from core import evaluate
-from core.augment import make_views
+from core.evaluation import metrics as evaluate
+from core.data.augment import make_views
 from core.config import MethodConfig, RunConfig
-from core.data import Dataset
+from core.data.splits import Dataset
 from core.models import build_model as build_backbone
-from core.training import GenerationContext, clip_gradients, index_batches, make_optimizer, predict_features
+from core.engine.context import GenerationContext, index_batches
+from core.engine.optim import clip_gradients, make_optimizer
+from core.models.inference import predict_features
 
-SUPERVISED = False
-LOSS_PARTS = ("dino",)
 N_GLOBAL = 2  # global views: the teacher sees these only
 BOTTLENECK = 64  # width of the L2-normalised layer before the K outputs
 HEAD_LAYERS = 2  # linear layers of the projection MLP; 2 beat 3 and 1 for k-NN on digits (3 seeds)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.store import ACTIVE
+from core.storage.run_store import ACTIVE
 from dashboard import figures, state, tables
 
 POLL_S = 2.0

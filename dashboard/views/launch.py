@@ -55,7 +55,7 @@ def _form(base: RunConfig) -> dict[str, Any]:
 
 def _upload(label_column: str) -> StoredUpload | str:
     """The validated, stored upload, or the message saying why there is none."""
-    from core.data import MAX_FILE_BYTES, DataError  # scikit-learn: imported only when a file is wanted
+    from core.data.files import MAX_FILE_BYTES, DataError  # numpy: imported only when a file is wanted
     from dashboard.uploads import store_upload
 
     file = st.file_uploader("Data file: a CSV with a label column, or an NPZ with arrays X and y",

@@ -1,6 +1,6 @@
 """Sweep page: many small runs over a grid or a search space, a live table, parallel coordinates and a heatmap.
 
-The sweep's driver runs in a background thread of the app (``core.sweep_service.SweepService``, one per store,
+The sweep's driver runs in a background thread of the app (``core.sweeps.service.SweepService``, one per store,
 kept in ``st.cache_resource`` with its warm workers); this page only reads the store. The Dask address, when
 there is one, comes from ``$SDLAB_DASK_ADDRESS``, never from the page.
 """
@@ -10,10 +10,10 @@ import streamlit as st
 
 from core.config import ConfigError, all_keys, key_type
 from core.presets import PRESETS, get_preset
-from core.sweep_service import SweepService
-from core.sweep_spec import OBJECTIVES, SAMPLERS, Param, SweepSpec, parse_grid
-from core.sweep_store import SweepError, SweepStore, best_point
-from core.sweeps import request_stop
+from core.sweeps.service import SweepService
+from core.sweeps.spec import OBJECTIVES, SAMPLERS, Param, SweepSpec, parse_grid
+from core.sweeps.store import SweepError, SweepStore, best_point
+from core.sweeps.driver import request_stop
 from dashboard import state
 from dashboard.sweep_figures import heatmap_figure, launch_query, parallel_figure, points_frame, trials_frame
 

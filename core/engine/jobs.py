@@ -10,8 +10,8 @@ import queue
 import threading
 
 from core.config import RunConfig
-from core.runner import execute
-from core.store import RunStore
+from core.engine.runner import execute
+from core.storage.run_store import RunStore
 
 DEFAULT_CAP = int(os.environ.get("SDLAB_MAX_JOBS", "1"))  # one run at a time fills 2 cores
 

@@ -1,13 +1,10 @@
-"""Built-in offline datasets, user files (CSV/NPZ), seeded stratified splits and symmetric label noise."""
+"""User data files (CSV with a label column, or NPZ with arrays X and y): parsed and validated, never unpickled."""
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn import datasets as skdata
-from sklearn.model_selection import train_test_split
 
 from core.config import DataConfig
 
@@ -20,41 +17,10 @@ class DataError(ValueError):
     """A dataset that cannot be used; the message says what is wrong and how to fix it."""
 
 
-@dataclass
-class Dataset:
-    """A split dataset: inputs are float32, labels int64; ``y_train`` carries the label noise."""
-
-    name: str
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    y_train_clean: np.ndarray
-    flipped: np.ndarray  # indices into the training split whose label was flipped
-    n_classes: int
-    image_shape: tuple[int, int] | None = None  # (H, W) when rows are flattened images
-    x_test_raw: np.ndarray | None = None  # test inputs before scaling, for display
-
-    @property
-    def n_features(self) -> int:
-        return int(self.x_train.shape[1])
-
-
-def load_arrays(cfg: DataConfig, seed: int) -> tuple[np.ndarray, np.ndarray, tuple[int, int] | None]:
-    """Raw inputs and labels of the configured dataset."""
-    if cfg.name == "digits":
-        d = skdata.load_digits()
-        return d.data.astype(np.float32), d.target.astype(np.int64), (8, 8)
-    if cfg.name == "moons":
-        x, y = skdata.make_moons(cfg.n_samples, noise=cfg.noise, random_state=seed)
-    elif cfg.name == "circles":
-        x, y = skdata.make_circles(cfg.n_samples, noise=min(cfg.noise, 1.0), factor=0.5, random_state=seed)
-    elif cfg.name == "blobs":
-        x, y = skdata.make_blobs(cfg.n_samples, centers=4, cluster_std=1.0 + 4 * cfg.noise, random_state=seed)
-    else:
-        x, y = read_file(Path(cfg.path), cfg.label_column)
-        return x, y, None
-    return x.astype(np.float32), y.astype(np.int64), None
+def load(cfg: DataConfig, seed: int) -> tuple[np.ndarray, np.ndarray, None]:
+    """The file named by ``data.path`` (the dataset plug-in ``file``)."""
+    x, y = read_file(Path(cfg.path), cfg.label_column)
+    return x, y, None
 
 
 def read_file(path: Path, label_column: str = "label") -> tuple[np.ndarray, np.ndarray]:
@@ -129,33 +95,3 @@ def validate_arrays(x: np.ndarray, y: np.ndarray, source: str) -> tuple[np.ndarr
         raise DataError(f"{source}: every class needs at least 2 samples to split; class {classes[counts.argmin()]!r} "
                         f"has {counts.min()}")
     return x.astype(np.float32), encoded.astype(np.int64)
-
-
-def flip_labels(y: np.ndarray, fraction: float, n_classes: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric noise: flip ``fraction`` of the labels, each to a different class drawn uniformly."""
-    n_flip = int(round(fraction * len(y)))
-    flipped = np.sort(rng.choice(len(y), size=n_flip, replace=False))
-    noisy = y.copy()
-    offsets = rng.integers(1, n_classes, size=n_flip)  # 1..K-1, so the new class always differs
-    noisy[flipped] = (y[flipped] + offsets) % n_classes
-    return noisy, flipped
-
-
-def load_dataset(cfg: DataConfig, seed: int) -> Dataset:
-    """Load, split (stratified, seeded), scale (on training statistics) and add label noise."""
-    x, y, image_shape = load_arrays(cfg, seed)
-    n_classes = int(y.max()) + 1
-    x_train, x_test, y_train, y_test = train_test_split(
-        x, y, test_size=cfg.test_fraction, stratify=y, random_state=seed)
-    x_test_raw = x_test.copy()
-    if image_shape is not None:
-        scale = float(x.max()) or 1.0  # keep pixel geometry: one scale for every pixel
-        x_train, x_test = x_train / scale, x_test / scale
-    else:
-        mean, std = x_train.mean(0), x_train.std(0)
-        std[std == 0] = 1.0
-        x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
-    rng = np.random.default_rng(seed + 7919)
-    y_noisy, flipped = flip_labels(y_train, cfg.label_noise, n_classes, rng)
-    return Dataset(cfg.name, x_train.astype(np.float32), y_noisy, x_test.astype(np.float32), y_test, y_train,
-                   flipped, n_classes, image_shape, x_test_raw)

@@ -7,11 +7,11 @@ Every value is checked against the config's own bounds, so a bad sweep fails bef
 """
 from __future__ import annotations
 
-import importlib
 import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable
 
+from core import catalog
 from core.config import ConfigError, RunConfig, key_type, parse_value
 from core.presets import get_preset
 
@@ -187,7 +187,7 @@ class SweepSpec:
                 methods = set(p.values)
             if p.key == "method.generations":
                 generations = list(p.values) if not p.is_range else [p.low]
-        unsupervised = sorted(m for m in methods if not importlib.import_module(f"core.methods.{m}").SUPERVISED)
+        unsupervised = sorted(m for m in methods if not catalog.method(m).supervised)
         if needs_labels and unsupervised:
             raise ConfigError(f"objective {self.objective}: method {unsupervised[0]} reports no test accuracy; "
                               f"use final_knn_accuracy")

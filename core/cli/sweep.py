@@ -8,12 +8,12 @@ import os
 import signal
 import sys
 
-from core.cli import UsageError
+from core.cli.main import UsageError
 from core.config import ConfigError, parse_assignments
-from core.executors import EXECUTORS, make_executor
-from core.store import RunStore
-from core.sweep_spec import OBJECTIVES, SAMPLERS, SweepSpec, parse_grid, parse_range
-from core.sweep_store import SweepError, SweepNotFound, SweepStore
+from core.sweeps.executors.local import EXECUTORS, make_executor
+from core.storage.run_store import RunStore
+from core.sweeps.spec import OBJECTIVES, SAMPLERS, SweepSpec, parse_grid, parse_range
+from core.sweeps.store import SweepError, SweepNotFound, SweepStore
 
 
 def add_sweep_parser(sub) -> None:
@@ -52,7 +52,7 @@ def build_spec(args) -> SweepSpec:
 
 def _executor(args, total_runs: int):
     """The executor the options ask for; local workers default to one per core, at most one per run."""
-    from core.sweeps import DASK_ADDRESS_ENV
+    from core.sweeps.driver import DASK_ADDRESS_ENV
 
     address = args.address or (os.environ.get(DASK_ADDRESS_ENV) if args.executor == "dask" else None)
     workers = args.workers
@@ -89,7 +89,7 @@ def _print_report(report: dict, as_json: bool) -> None:
 def _run(args, store: RunStore, spec: SweepSpec, sweep_id: str | None) -> int:
     from tqdm import tqdm
 
-    from core.sweeps import SweepDriver, create_sweep
+    from core.sweeps.driver import SweepDriver, create_sweep
 
     executor = _executor(args, spec.total_runs())
     bar = tqdm(total=spec.total_runs(), file=sys.stderr, unit="trial", dynamic_ncols=True, leave=False)
@@ -140,7 +140,7 @@ def cmd_sweep(args, store: RunStore) -> int:
             print(f"asked sweep {args.stop} to stop", file=sys.stderr)
             return 0
         if args.resume:
-            from core.sweeps import check_resumable
+            from core.sweeps.driver import check_resumable
 
             return _run(args, store, check_resumable(store, args.resume), args.resume)
     except (SweepError, SweepNotFound) as exc:

@@ -24,8 +24,8 @@ import torch
 from torch import nn
 
 from core.config import TrainConfig
-from core.models import MLP
-from core.training import clip_gradients, make_optimizer
+from core.models.mlp import MLP
+from core.engine.optim import clip_gradients, make_optimizer
 
 
 def supports(model: nn.Module) -> bool:

@@ -16,10 +16,10 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
-from core import trainer
+from core.engine import generations as trainer
 from core.config import RunConfig
 from core.presets import get_preset
-from core.trainer import Sink
+from core.engine.sinks import Sink
 
 Event = tuple  # (hook name, *arguments), e.g. ("on_epoch", 0, 3, {"loss": 0.4})
 
@@ -50,7 +50,7 @@ def process_name() -> str:
 
 def limit_threads() -> None:
     """One compute thread per worker process: several trials side by side share a few cores. The variable
-    caps the trainer's own per-model choice of threads (core.training.choose_threads) in this process."""
+    caps the trainer's own per-model choice of threads (core.engine.context.choose_threads) in this process."""
     os.environ["SDLAB_MAX_THREADS"] = "1"
     torch.set_num_threads(1)
     threadpool_limits(limits=1)

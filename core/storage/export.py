@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.store import RunStore
+from core.storage.run_store import RunStore
 
 SUMMARY_COLUMNS = ("test_accuracy", "ensemble_accuracy", "knn_accuracy", "linear_probe_accuracy",
                    "memorized_noise", "test_ece")

@@ -6,12 +6,12 @@ import json
 import sys
 from pathlib import Path
 
-from core import export as exporter
+from core.storage import export as exporter
 from core.config import ConfigError, RunConfig, all_keys, parse_assignments
-from core.data import DataError
+from core.data.files import DataError
 from core.presets import PRESETS, get_preset
-from core.store import RunNotFound, RunStore
-from core.trainer import Sink
+from core.storage.run_store import RunNotFound, RunStore
+from core.engine.sinks import Sink
 
 USAGE_ERRORS = (ConfigError, DataError, RunNotFound, FileNotFoundError, json.JSONDecodeError)
 
@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", type=Path, required=True)
     presets = sub.add_parser("presets", help="list presets (and, with --keys, every config key)")
     presets.add_argument("--keys", action="store_true", help="list every config key with its default and meaning")
-    from core.sweep_cli import add_sweep_parser  # here, not at the top: core.sweep_cli imports this module
+    from core.cli.sweep import add_sweep_parser  # here, not at the top: core.cli.sweep imports this module
 
     add_sweep_parser(sub)
     for name in ("run", "list", "show", "export", "presets"):  # --store after the sub-command works too
@@ -85,7 +85,7 @@ def cmd_run(args, store: RunStore) -> int:
         configs = [RunConfig.from_json(args.config.read_text()).override(updates)]
     else:
         configs = get_preset(args.preset).configs(updates)
-    from core.runner import execute
+    from core.engine.runner import execute
 
     statuses = []
     for config in configs:
@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_presets(args)
         store = RunStore(args.store)
         if args.command == "sweep":
-            from core.sweep_cli import cmd_sweep
+            from core.cli.sweep import cmd_sweep
 
             return cmd_sweep(args, store)
         return COMMANDS[args.command](args, store)

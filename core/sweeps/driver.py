@@ -24,12 +24,12 @@ from optuna.distributions import BaseDistribution, CategoricalDistribution, Floa
 from optuna.trial import TrialState, create_trial
 
 from core.config import key_type
-from core.executors import Executor, LocalExecutor, Progress, make_executor
-from core.runner import StoreSink
-from core.store import RunStore
-from core.sweep_spec import Param, SweepSpec, objective_value
-from core.sweep_store import SweepError, SweepNotFound, SweepStore
-from core.sweep_trial import TrialResult, TrialTask, replay
+from core.sweeps.executors.local import Executor, LocalExecutor, Progress, make_executor
+from core.engine.sinks import StoreSink
+from core.storage.run_store import RunStore
+from core.sweeps.spec import Param, SweepSpec, objective_value
+from core.sweeps.store import SweepError, SweepNotFound, SweepStore
+from core.sweeps.trial import TrialResult, TrialTask, replay
 
 __all__ = ["Param", "SweepSpec", "SweepStore", "SweepError", "SweepNotFound", "SweepDriver", "create_sweep",
            "run_sweep", "resume_sweep", "check_resumable", "request_stop", "make_executor"]

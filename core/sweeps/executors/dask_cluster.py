@@ -13,8 +13,8 @@ import time
 
 from distributed import Client, Event, Future, Variable, WorkerPlugin, get_worker, wait
 
-from core.executors import Executor, failed_result
-from core.sweep_trial import TrialResult, TrialTask, run_trial, warm_up
+from core.sweeps.executors.local import Executor, failed_result
+from core.sweeps.trial import TrialResult, TrialTask, run_trial, warm_up
 
 STOP_CHECK_EVERY_S = 0.5
 

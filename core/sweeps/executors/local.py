@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 
-from core.sweep_trial import Event, TrialResult, TrialTask
+from core.sweeps.trial import Event, TrialResult, TrialTask
 
 EXECUTORS = ("local", "dask")
 
@@ -83,7 +83,7 @@ def make_executor(kind: str = "local", *, workers: int | None = None, address: s
                              "(or $SDLAB_DASK_ADDRESS)")
         if workers is not None:
             raise ValueError("--workers sets local worker processes; a Dask cluster brings its own workers")
-        from core.dask_executor import DaskExecutor  # Dask is imported only when a sweep asks for it
+        from core.sweeps.executors.dask_cluster import DaskExecutor  # Dask is imported only when a sweep asks for it
 
         return DaskExecutor(address)
     raise ValueError(f"executor {kind!r}: must be one of {', '.join(EXECUTORS)}")
@@ -92,7 +92,7 @@ def make_executor(kind: str = "local", *, workers: int | None = None, address: s
 def _worker_main(conn: Connection, stop) -> None:
     """A local worker process: warm up, say ready, then run the trials it is sent until told to quit."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the driver, which stops trials in order
-    from core.sweep_trial import process_name, run_trial, warm_up
+    from core.sweeps.trial import process_name, run_trial, warm_up
 
     warm_up()
     name = process_name()

@@ -16,7 +16,7 @@ import socket
 import time
 from typing import Any
 
-from core.store import RunStore, owner_alive, process_start
+from core.storage.run_store import RunStore, owner_alive, process_start
 
 SWEEP_STATUSES = ("running", "finished", "cancelled", "failed", "interrupted")
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 import threading
 
-from core.executors import Executor, make_executor
-from core.store import RunStore
-from core.sweep_spec import SweepSpec
-from core.sweep_store import SweepError
-from core.sweeps import DASK_ADDRESS_ENV, SweepDriver, check_resumable, create_sweep
+from core.sweeps.executors.local import Executor, make_executor
+from core.storage.run_store import RunStore
+from core.sweeps.spec import SweepSpec
+from core.sweeps.store import SweepError
+from core.sweeps.driver import DASK_ADDRESS_ENV, SweepDriver, check_resumable, create_sweep
 
 
 class SweepService:

@@ -1,0 +1,35 @@
+"""Where and on how many threads a run computes."""
+from __future__ import annotations
+
+import os
+
+import torch
+from threadpoolctl import threadpool_limits
+from torch import nn
+
+
+def pick_device(name: str) -> torch.device:
+    """``auto`` takes CUDA when available; asking for cuda without one is an error."""
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("train.device=cuda but no CUDA device is available; use auto or cpu")
+    if name == "cpu" or not torch.cuda.is_available():
+        return torch.device("cpu")
+    return torch.device("cuda")
+
+
+def choose_threads(model: nn.Module, batch_size: int) -> int:
+    """Intra-op threads for this model: small steps run faster on one thread (no fork/join per op, and no
+    spinning when other processes share the cores); large ones use every core."""
+    work = batch_size * sum(p.numel() for p in model.parameters())  # ~ multiply-adds per step / 3
+    cores = int(os.environ.get("SDLAB_MAX_THREADS", 0)) or os.cpu_count() or 1  # sweep workers set it to 1
+    return 1 if work < 5e7 else cores
+
+
+def configure_cpu(threads: int) -> None:
+    """CPU settings for a run, process-wide: ``threads`` threads for torch's intra-op work and for the BLAS/OpenMP
+    pools of numpy, SciPy and scikit-learn (the evaluation's linear probe, k-NN, views), and denormal floats flushed
+    to zero. Measured on 2 shared cores (bench/RESULTS.md): the probe ran 5-37x slower on OpenBLAS's default 2
+    threads than on 1; the last epochs of a 60-epoch digits run were ~1.25x slower with denormals, same accuracy."""
+    torch.set_num_threads(threads)
+    threadpool_limits(limits=threads)
+    torch.set_flush_denormal(True)

@@ -1,0 +1,69 @@
+"""What a trained generation is worth, measured with labels that training never saw (or saw noisy): accuracy,
+NLL, calibration, agreement with its teacher, the ensemble so far, memorised noise, k-NN and linear-probe accuracy
+of its features, and a 2-D view of its test features aligned to the previous generation's. Also the run's
+baselines: the same k-NN on raw inputs and on an untrained network."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from core.config import RunConfig
+from core.data.splits import Dataset
+from core.engine.context import GenerationContext, Tensors
+from core.evaluation import metrics as evaluate
+from core.models.inference import predict_features, predict_logits
+
+
+def _knn(config: RunConfig, train_features, train_labels, test_features, test_labels) -> float:
+    return evaluate.knn_accuracy(train_features, train_labels, test_features, test_labels,
+                                 k=config.eval.knn_k, temperature=config.eval.knn_temperature)
+
+
+def baselines(config: RunConfig, data: Dataset, t: Tensors, model: nn.Module) -> dict[str, float]:
+    """k-NN on raw inputs and on a randomly initialised network's features (clean labels: evaluation only)."""
+    return {
+        "raw_knn_accuracy": _knn(config, data.x_train, data.y_train_clean, data.x_test, data.y_test),
+        "random_init_knn_accuracy": _knn(config, predict_features(model, t.x_train).cpu(), data.y_train_clean,
+                                         predict_features(model, t.x_test).cpu(), data.y_test),
+    }
+
+
+def evaluate_generation(ctx: GenerationContext, model: nn.Module, teacher: nn.Module | None,
+                         history: list[np.ndarray], reference: np.ndarray | None,
+                         supervised: bool) -> tuple[dict, dict[str, np.ndarray]]:
+    """Metrics and arrays of a trained generation. Labels are used here only, never fed back into training."""
+    cfg, data, t = ctx.config, ctx.data, ctx.tensors
+    train_features = predict_features(model, t.x_train).cpu().numpy()
+    test_features = predict_features(model, t.x_test).cpu().numpy()
+    metrics: dict = {"generation": ctx.generation}
+    arrays: dict[str, np.ndarray] = {"features": test_features.astype(np.float32)}
+    if supervised:
+        probs = torch.softmax(predict_logits(model, t.x_test), 1).cpu().numpy()
+        train_preds = predict_logits(model, t.x_train).argmax(1).cpu().numpy()
+        history.append(probs)
+        metrics.update(
+            test_accuracy=evaluate.accuracy(probs, data.y_test),
+            train_accuracy=evaluate.accuracy(train_preds, data.y_train),
+            test_nll=evaluate.nll(probs, data.y_test),
+            test_ece=evaluate.expected_calibration_error(probs, data.y_test),
+            ensemble_accuracy=evaluate.accuracy(evaluate.ensemble_probs(history), data.y_test),
+            memorized_noise=evaluate.memorized_noise(train_preds, data.y_train, data.flipped),
+        )
+        if teacher is not None:
+            teacher_probs = torch.softmax(predict_logits(teacher, t.x_test), 1).cpu().numpy()
+            metrics["teacher_agreement"] = evaluate.agreement(probs, teacher_probs)
+        arrays["probs"] = probs.astype(np.float32)
+    metrics["knn_accuracy"] = _knn(cfg, train_features, data.y_train_clean, test_features, data.y_test)
+    if cfg.eval.linear_probe:
+        metrics["linear_probe_accuracy"] = evaluate.linear_probe_accuracy(
+            train_features, data.y_train_clean, test_features, data.y_test, seed=cfg.seed)
+    if cfg.eval.embedding != "none":
+        from core.evaluation import embed  # imported on first use: umap-learn takes seconds to import
+
+        started = time.perf_counter()
+        arrays["embedding"] = embed.embed_2d(test_features, cfg.eval.embedding, cfg.seed, reference=reference)
+        metrics["embedding_seconds"] = round(time.perf_counter() - started, 3)
+    return {k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in metrics.items()}, arrays
