@@ -10,18 +10,15 @@ import streamlit as st  # noqa: E402
 
 from dashboard import state  # noqa: E402
 
-VIEWS = Path(__file__).parent / "views"
-
 st.set_page_config(page_title="Self-Distillation Lab", page_icon=":material/science:", layout="wide")
 
 pages = [
     st.Page("views/launch.py", title="Launch", icon=":material/rocket_launch:", default=True),
     st.Page("views/runs.py", title="Runs", icon=":material/monitoring:"),
     st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("views/sweep.py", title="Sweep", icon=":material/tune:"),
+    st.Page("views/theory.py", title="Theory", icon=":material/functions:"),
 ]
-if (VIEWS / "sweep.py").exists():
-    pages.append(st.Page("views/sweep.py", title="Sweep", icon=":material/tune:"))
-pages.append(st.Page("views/theory.py", title="Theory", icon=":material/functions:"))
 try:
     st.navigation(pages).run()
 finally:  # after the page is drawn, so the first visitor's page does not share the CPU with the warm-up

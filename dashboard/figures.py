@@ -10,21 +10,15 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative, sample_colorscale
 
+from core import metric_names
+
 if TYPE_CHECKING:  # frames are passed in; importing pandas here would slow the Launch page's first paint
     import pandas as pd
 
 PART_LABELS = {"loss": "total", "ce": "CE", "kd": "KD", "dino": "DINO"}
 PART_DASHES = ("solid", "dash", "dot", "dashdot")
-ACCURACY_METRICS = {
-    "test_accuracy": "test accuracy",
-    "ensemble_accuracy": "ensemble of generations 0…g",
-    "knn_accuracy": "k-NN on features",
-    "linear_probe_accuracy": "linear probe on features",
-}
-BASELINE_LABELS = {
-    "raw_knn_accuracy": "k-NN on raw inputs",
-    "random_init_knn_accuracy": "k-NN on random-init features",
-}
+ACCURACY_METRICS = metric_names.labels(metric_names.ACCURACIES)
+BASELINE_LABELS = metric_names.labels(metric_names.BASELINES)
 COLOR_BY = {"label": "true label", "prediction": "prediction", "correct": "correct / wrong"}
 CORRECT_COLORS = {"correct": "#2E9E5B", "wrong": "#D64545"}
 REFERENCE_COLOR = "#8A8F98"
@@ -252,8 +246,8 @@ def embedding_figure(views: Mapping[int, pd.DataFrame], n_classes: int, start: i
     # Frames carry no ``visible``, so a frame moves the points of every colouring and keeps the one shown.
     frames = [dict(name=str(g), data=[{k: v for k, v in t.items() if k != "visible"}
                                       for t in _all_traces(views[g], keys, n_classes)]) for g in generations]
-    # Built from plain dicts without per-property validation: 3-4x faster for the ~70 traces of a 5-generation
-    # view, which keeps a redraw of the view (a new generation, a clicked point) quick.
+    # Built from plain dicts without per-property validation, several times faster for the many traces of a
+    # multi-generation view, which keeps a redraw of the view (a new generation, a clicked point) quick.
     return go.Figure(dict(data=data, layout=layout, frames=frames), _validate=False)
 
 

@@ -55,17 +55,8 @@ def queue() -> JobQueue:
     return _queue(store_root())
 
 
-def _warm_trainer() -> None:
-    """One tiny run through the trainer, with no store: the first real run starts with every code path warm."""
-    from core.presets import get_preset
-    from core.engine.generations import run
-
-    run(get_preset("dry-run").config().override({"method.generations": 1, "train.epochs": 1,
-                                                  "eval.embedding": "none", "eval.save_weights": False}))
-
-
 def _warm_figures() -> None:
-    """Build the Runs page's live charts once: plotly creates its validators on first use (~0.3 s), which the
+    """Build the Runs page's live charts once: plotly creates its validators on first use, which the
     first loss point would otherwise wait for."""
     import pandas as pd
 
@@ -80,7 +71,7 @@ def _hold_umap_compile(root: str, since: float) -> None:
     """Wait until a run launched since ``since`` is training, or the app has had UMAP_QUIET_S without a launch
     (and no run is starting); at most UMAP_HOLD_MAX_S.
 
-    Compiling UMAP is ~10 s of GIL-holding work: meanwhile the server thread that talks to the browser gets
+    Compiling UMAP is seconds of GIL-holding work: meanwhile the server thread that talks to the browser gets
     the GIL late, and a page switch or a first loss point reaches the screen seconds late. A new visitor's
     first click is most often Launch, so the compile steps aside until that run has its first epoch; from then
     on it runs alongside the training and is done before the run's first 2-D view is due.
@@ -103,12 +94,11 @@ def _warm_up(root: str, since: float) -> None:
     try:
         import torch
 
-        import core.engine.jobs  # noqa: F401  (torch, the trainer, the store: what Launch and Runs need next)
-        import dashboard.run_panel  # noqa: F401  (pandas, plotly)
+        from core.engine.jobs import JobQueue
         from core.evaluation import embed
 
-        torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # the first optimizer imports torch._dynamo (~3 s)
-        _warm_trainer()
+        torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # the first optimizer imports torch._dynamo
+        JobQueue.warm_up()
         _warm_figures()
         _hold_umap_compile(root, since)
         embed.warm_up()

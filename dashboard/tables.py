@@ -8,20 +8,11 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from core import metric_names
 from core.storage.export import run_row
 
-GENERATION_COLUMNS = {
-    "generation": "generation",
-    "test_accuracy": "test acc",
-    "ensemble_accuracy": "ensemble acc",
-    "knn_accuracy": "k-NN acc",
-    "linear_probe_accuracy": "probe acc",
-    "test_ece": "ECE (calibration)",
-    "test_nll": "NLL",
-    "teacher_agreement": "agrees with teacher",
-    "memorized_noise": "memorized noise",
-}
-PERCENT_COLUMNS = ("test acc", "ensemble acc", "k-NN acc", "probe acc", "agrees with teacher", "memorized noise")
+GENERATION_COLUMNS = {"generation": "generation", **metric_names.shorts(metric_names.GENERATION_TABLE)}
+PERCENT_COLUMNS = metric_names.percent_headers(metric_names.GENERATION_TABLE)
 MAX_POINTS = 3000
 
 

@@ -5,7 +5,7 @@ import threading
 import time
 from typing import Callable
 
-from core.sweeps.executors.local import Executor
+from core.sweeps.executors.base import Executor
 from core.sweeps.driver import SweepDriver, create_sweep
 from core.sweeps.trial import TrialResult, TrialTask, run_trial
 

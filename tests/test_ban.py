@@ -5,7 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from core.methods.ban import kd_loss, kd_loss_parts
+from core.methods.ban import kd_loss_parts
+
+
+def _kd_total(student, teacher, labels, temperature, alpha):
+    """(1−alpha)·CE + alpha·T²·KL, the total of the loss parts."""
+    return kd_loss_parts(student, teacher, labels, temperature, alpha)[0]
 
 
 def reference_kd(student, teacher, labels, temperature, alpha):
@@ -30,7 +35,7 @@ def test_hand_worked_two_class_case():
     kl = 0.75 * math.log(1.5) + 0.25 * math.log(0.5)
     for alpha in (0.0, 0.3, 1.0):
         expected = (1 - alpha) * math.log(2) + alpha * 4 * kl
-        got = kd_loss(student, teacher, torch.tensor([0]), temperature=2.0, alpha=alpha)
+        got = _kd_total(student, teacher, torch.tensor([0]), temperature=2.0, alpha=alpha)
         assert got.item() == pytest.approx(expected, rel=1e-6)
 
 
@@ -39,7 +44,7 @@ def test_matches_float64_reference(temperature, alpha):
     rng = np.random.default_rng(0)
     student, teacher = rng.normal(size=(16, 10)) * 3, rng.normal(size=(16, 10)) * 3
     labels = rng.integers(0, 10, 16)
-    got = kd_loss(torch.tensor(student), torch.tensor(teacher), torch.tensor(labels), temperature, alpha)
+    got = _kd_total(torch.tensor(student), torch.tensor(teacher), torch.tensor(labels), temperature, alpha)
     assert got.item() == pytest.approx(reference_kd(student, teacher, labels, temperature, alpha), rel=1e-9)
 
 
@@ -48,8 +53,8 @@ def test_kl_is_averaged_per_sample_not_per_element():
     rng = np.random.default_rng(1)
     s, t = rng.normal(size=(4, 5)), rng.normal(size=(4, 5))
     labels = torch.zeros(4, dtype=torch.long)
-    one = kd_loss(torch.tensor(s), torch.tensor(t), labels, 2.0, 1.0).item()
-    stacked = kd_loss(torch.tensor(np.vstack([s, s])), torch.tensor(np.vstack([t, t])),
+    one = _kd_total(torch.tensor(s), torch.tensor(t), labels, 2.0, 1.0).item()
+    stacked = _kd_total(torch.tensor(np.vstack([s, s])), torch.tensor(np.vstack([t, t])),
                       torch.zeros(8, dtype=torch.long), 2.0, 1.0).item()
     assert stacked == pytest.approx(one) and one == pytest.approx(reference_kd(s, t, [0] * 4, 2.0, 1.0))
 
@@ -64,7 +69,7 @@ def test_gradient_matches_finite_differences():
     torch.manual_seed(0)
     student = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
     teacher, labels = torch.randn(3, 4, dtype=torch.float64), torch.tensor([0, 2, 3])
-    assert torch.autograd.gradcheck(lambda s: kd_loss(s, teacher, labels, 3.0, 0.7), (student,))
+    assert torch.autograd.gradcheck(lambda s: _kd_total(s, teacher, labels, 3.0, 0.7), (student,))
 
 
 def test_generation_zero_is_plain_cross_entropy():

@@ -6,53 +6,18 @@ import json
 import sys
 from pathlib import Path
 
-from core.storage import export as exporter
-from core.config import ConfigError, RunConfig, all_keys, parse_assignments
-from core.data.files import DataError
+from core.cli.errors import USAGE_ERRORS, Parser, UsageError
+from core.cli.progress import ProgressSink
+from core.cli.sweep import add_sweep_parser
+from core.config import RunConfig, all_keys, parse_assignments
 from core.presets import PRESETS, get_preset
-from core.storage.run_store import RunNotFound, RunStore
-from core.engine.sinks import Sink
-
-USAGE_ERRORS = (ConfigError, DataError, RunNotFound, FileNotFoundError, json.JSONDecodeError)
-
-
-class UsageError(Exception):
-    """Bad command-line input: printed as one line, exit code 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, no usage dump
-        raise UsageError(f"{self.prog}: {message}")
-
-
-class ProgressSink(Sink):
-    """A tqdm bar on stderr over all epochs of all generations."""
-
-    def __init__(self, config: RunConfig):
-        from tqdm import tqdm
-
-        self.bar = tqdm(total=config.method.generations * config.train.epochs, file=sys.stderr, unit="epoch",
-                        dynamic_ncols=True, leave=False)
-
-    def on_epoch(self, generation: int, epoch: int, metrics: dict) -> None:
-        shown = {k: f"{v:.3f}" for k, v in metrics.items() if k in ("loss", "test_accuracy")}
-        self.bar.set_description(f"gen {generation}")
-        self.bar.set_postfix(shown, refresh=False)
-        self.bar.update(1)
-
-    def on_generation(self, generation: int, metrics: dict, *_) -> None:
-        shown = ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()
-                          if k in ("test_accuracy", "knn_accuracy", "linear_probe_accuracy"))
-        self.bar.write(f"generation {generation}: {shown}", file=sys.stderr)
-
-    def close(self) -> None:
-        self.bar.close()
-
+from core.storage import export as exporter
+from core.storage.run_store import RunStore
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m core", description="Self-Distillation Lab: run and inspect experiments.")
+    parser = Parser(prog="python -m core", description="Self-Distillation Lab: run and inspect experiments.")
     parser.add_argument("--store", default=None, help="store folder (default $SDLAB_STORE or ./runs)")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     run = sub.add_parser("run", help="run a preset (with optional overrides) into the store")
     run.add_argument("--preset", default="dry-run", help=f"one of: {', '.join(PRESETS)}")
     run.add_argument("--config", type=Path, help="a config JSON file (as written by export) instead of a preset")
@@ -70,8 +35,6 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", type=Path, required=True)
     presets = sub.add_parser("presets", help="list presets (and, with --keys, every config key)")
     presets.add_argument("--keys", action="store_true", help="list every config key with its default and meaning")
-    from core.cli.sweep import add_sweep_parser  # here, not at the top: core.cli.sweep imports this module
-
     add_sweep_parser(sub)
     for name in ("run", "list", "show", "export", "presets"):  # --store after the sub-command works too
         sub.choices[name].add_argument("--store", default=argparse.SUPPRESS, help=argparse.SUPPRESS)

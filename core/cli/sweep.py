@@ -8,9 +8,10 @@ import os
 import signal
 import sys
 
-from core.cli.main import UsageError
+from core.cli.errors import UsageError
 from core.config import ConfigError, parse_assignments
-from core.sweeps.executors.local import EXECUTORS, make_executor
+from core.sweeps.executors.base import EXECUTORS
+from core.sweeps.executors.factory import make_executor
 from core.storage.run_store import RunStore
 from core.sweeps.spec import OBJECTIVES, SAMPLERS, SweepSpec, parse_grid, parse_range
 from core.sweeps.store import SweepError, SweepNotFound, SweepStore

@@ -28,8 +28,8 @@ def choose_threads(model: nn.Module, batch_size: int) -> int:
 def configure_cpu(threads: int) -> None:
     """CPU settings for a run, process-wide: ``threads`` threads for torch's intra-op work and for the BLAS/OpenMP
     pools of numpy, SciPy and scikit-learn (the evaluation's linear probe, k-NN, views), and denormal floats flushed
-    to zero. Measured on 2 shared cores (bench/RESULTS.md): the probe ran 5-37x slower on OpenBLAS's default 2
-    threads than on 1; the last epochs of a 60-epoch digits run were ~1.25x slower with denormals, same accuracy."""
+    to zero. On shared cores the small BLAS calls of the probe run much slower on several threads than on one,
+    and the last epochs of a long run slow down on denormals with no gain in accuracy (bench/RESULTS.md)."""
     torch.set_num_threads(threads)
     threadpool_limits(limits=threads)
     torch.set_flush_denormal(True)

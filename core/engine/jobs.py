@@ -10,6 +10,7 @@ import queue
 import threading
 
 from core.config import RunConfig
+from core.engine import generations
 from core.engine.runner import execute
 from core.storage.run_store import RunStore
 
@@ -67,6 +68,15 @@ class JobQueue:
                 with self._lock:
                     self._stops.pop(run_id, None)
                 self._pending.task_done()
+
+    @staticmethod
+    def warm_up() -> None:
+        """One tiny run through the generation loop, with no store: the first real run then finds every code
+        path imported and warm."""
+        from core.presets import get_preset
+
+        generations.run(get_preset("dry-run").config().override({
+            "method.generations": 1, "train.epochs": 1, "eval.embedding": "none", "eval.save_weights": False}))
 
     def join(self) -> None:
         """Wait until every submitted run has ended (for tests and scripts)."""

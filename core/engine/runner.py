@@ -8,22 +8,14 @@ from typing import Callable
 
 from core.config import RunConfig
 from core.engine import generations
+from core.engine.stopping import throttled
 from core.engine.sinks import FanOut, Sink, StoreSink
 from core.storage.run_store import RunStore
 
 
 def store_cancel_check(store: RunStore, run_id: str, every_s: float = 0.5) -> Callable[[], bool]:
     """A stop check that reads the store's cancel flag at most every ``every_s`` seconds (any process may set it)."""
-    state = {"next": 0.0, "stop": False}
-
-    def check() -> bool:
-        now = time.monotonic()
-        if not state["stop"] and now >= state["next"]:
-            state["stop"] = store.cancel_requested(run_id)
-            state["next"] = now + every_s
-        return state["stop"]
-
-    return check
+    return throttled(lambda: store.cancel_requested(run_id), every_s)
 
 
 def execute(config: RunConfig, store: RunStore, run_id: str | None = None, sink: Sink | None = None,

@@ -2,8 +2,9 @@
 
 UMAP is given an exact k-nearest-neighbour graph from scikit-learn (skipping umap-learn's own
 neighbour search) and runs 200 optimisation epochs (umap-learn's own choice for large data; its
-default of 500 for small data costs 2.5x the time for no measurable trustworthiness gain).
-t-SNE runs 500 iterations instead of 1000 (half the time, trustworthiness 0.9945 vs 0.9950 on digits).
+default of 500 for small data costs more time for no measurable trustworthiness gain).
+t-SNE runs 500 iterations instead of 1000 (half the time, the same trustworthiness to 1e-3 on digits).
+bench/RESULTS.md holds the measurements.
 Above ``MAX_FIT_POINTS[method]`` points, UMAP and t-SNE are fitted on a seeded random subsample
 and every other point is placed at the inverse-distance-weighted mean of its nearest fitted
 points (exact kNN), so large views stay fast while still returning one row per input point.

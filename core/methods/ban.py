@@ -30,12 +30,6 @@ def kd_loss_parts(student_logits: torch.Tensor, teacher_logits: torch.Tensor | N
     return (1 - alpha) * ce + alpha * kd, ce, kd
 
 
-def kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor,
-            temperature: float, alpha: float) -> torch.Tensor:
-    """(1−alpha)·CE(student, labels) + alpha·T²·KL(teacher_T ‖ student_T)."""
-    return kd_loss_parts(student_logits, teacher_logits, labels, temperature, alpha)[0]
-
-
 def build_model(config: RunConfig, data: Dataset) -> nn.Module:
     return build_classifier(config.model, data.n_features, data.n_classes, data.image_shape)
 

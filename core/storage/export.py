@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core import metric_names
 from core.storage.run_store import RunStore
 
-SUMMARY_COLUMNS = ("test_accuracy", "ensemble_accuracy", "knn_accuracy", "linear_probe_accuracy",
-                   "memorized_noise", "test_ece")
+SUMMARY_COLUMNS = metric_names.SUMMARY
 
 
 def embedding_frame(store: RunStore, run_id: str, generation: int) -> pd.DataFrame | None:

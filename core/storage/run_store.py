@@ -71,6 +71,18 @@ def owner_alive(pid: int | None, pid_start: str | None, host: str | None) -> boo
     return start is not None and (pid_start is None or start == pid_start)
 
 
+def orphaned(row: sqlite3.Row | dict) -> bool:
+    """Whether the process that owns a running row (run or sweep) is gone: its row should read interrupted."""
+    return not owner_alive(row["pid"], row["pid_start"], row["host"])
+
+
+def update_by_id(db: sqlite3.Connection, table: str, row_id: str, fields: dict) -> bool:
+    """``UPDATE table SET fields WHERE id = row_id``; False when no such row. ``table`` and the field names come
+    from this package's code, never from input."""
+    assignments = ", ".join(f"{k} = ?" for k in fields)
+    return db.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", (*fields.values(), row_id)).rowcount > 0
+
+
 def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
 
@@ -91,8 +103,8 @@ class RunStore:
     def connect(self) -> Iterator[sqlite3.Connection]:
         """This thread's connection in a transaction (committed on success); rows come back as dicts.
 
-        Each thread keeps its connection open: closing one costs ~18 ms here (a WAL checkpoint), which a
-        per-epoch write would otherwise pay every epoch."""
+        Each thread keeps its connection open: closing one costs a WAL checkpoint, which a per-epoch write
+        would otherwise pay every epoch."""
         db = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self.db_path, timeout=30)
@@ -145,6 +157,13 @@ class RunStore:
             db.execute("UPDATE runs SET status = 'cancelled', finished = ? WHERE id = ? AND status = 'queued'",
                        (time.time(), run_id))
 
+    def cancel_requested_in_sweep(self, sweep_id: str) -> list[str]:
+        """Ids of the sweep's running runs whose cancel was requested (by any process)."""
+        with self.connect() as db:
+            rows = db.execute("SELECT id FROM runs WHERE sweep_id = ? AND cancel_requested = 1 AND "
+                              "status = 'running'", (sweep_id,)).fetchall()
+        return [row["id"] for row in rows]
+
     def cancel_requested(self, run_id: str) -> bool:
         with self.connect() as db:
             row = db.execute("SELECT cancel_requested FROM runs WHERE id = ?", (run_id,)).fetchone()
@@ -175,10 +194,8 @@ class RunStore:
         tmp.replace(folder / f"gen{generation}.pt")
 
     def _update(self, run_id: str, **fields) -> None:
-        assignments = ", ".join(f"{k} = ?" for k in fields)
         with self.connect() as db:
-            cur = db.execute(f"UPDATE runs SET {assignments} WHERE id = ?", (*fields.values(), run_id))
-            if cur.rowcount == 0:
+            if not update_by_id(db, "runs", run_id, fields):
                 raise RunNotFound(run_id)
 
     # ---- reading -------------------------------------------------------
@@ -187,7 +204,7 @@ class RunStore:
         out = []
         for row in rows:
             run = dict(row)
-            if run["status"] in ACTIVE and not owner_alive(run["pid"], run["pid_start"], run["host"]):
+            if run["status"] in ACTIVE and orphaned(run):
                 run.update(status="interrupted", error="the process running it stopped before it finished")
                 db.execute("UPDATE runs SET status = ?, error = ?, finished = ? WHERE id = ? AND status IN "
                            "('queued', 'running')", (run["status"], run["error"], time.time(), run["id"]))
@@ -231,9 +248,6 @@ class RunStore:
             return {}
         with np.load(path, allow_pickle=False) as archive:
             return {k: archive[k] for k in archive.files}
-
-    def load_weights(self, run_id: str, generation: int) -> dict:
-        return torch.load(self.artifact_dir(run_id) / f"gen{generation}.pt", weights_only=True)
 
     def summary(self, run_id: str) -> dict:
         """The run's summary, rebuilt from the tables when the run did not finish (crash, still running)."""

@@ -24,7 +24,9 @@ from optuna.distributions import BaseDistribution, CategoricalDistribution, Floa
 from optuna.trial import TrialState, create_trial
 
 from core.config import key_type
-from core.sweeps.executors.local import Executor, LocalExecutor, Progress, make_executor
+from core.sweeps.executors.base import Executor, Progress
+from core.sweeps.executors.factory import make_executor
+from core.sweeps.executors.local import LocalExecutor
 from core.engine.sinks import StoreSink
 from core.storage.run_store import RunStore
 from core.sweeps.spec import Param, SweepSpec, objective_value
@@ -143,12 +145,9 @@ class SweepDriver:
         self._next_check = now + CHECK_EVERY_S
         if self.sweeps.stop_requested(self.sweep_id):
             self._begin_stop()
-        with self.store.connect() as db:
-            cancelled = db.execute("SELECT id FROM runs WHERE sweep_id = ? AND cancel_requested = 1 AND "
-                                   "status = 'running'", (self.sweep_id,)).fetchall()
-        for row in cancelled:
-            if row["id"] in self.running:
-                self.executor.stop(row["id"])
+        for run_id in self.store.cancel_requested_in_sweep(self.sweep_id):
+            if run_id in self.running:
+                self.executor.stop(run_id)
 
     def _begin_stop(self) -> None:
         if self.stopping:

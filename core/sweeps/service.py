@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import threading
 
-from core.sweeps.executors.local import Executor, make_executor
+from core.sweeps.executors.base import Executor
+from core.sweeps.executors.factory import make_executor
 from core.storage.run_store import RunStore
 from core.sweeps.spec import SweepSpec
 from core.sweeps.store import SweepError

@@ -16,7 +16,7 @@ import socket
 import time
 from typing import Any
 
-from core.storage.run_store import RunStore, owner_alive, process_start
+from core.storage.run_store import RunStore, orphaned, process_start, update_by_id
 
 SWEEP_STATUSES = ("running", "finished", "cancelled", "failed", "interrupted")
 
@@ -101,16 +101,14 @@ class SweepStore:
                        (worker, objective, run_id))
 
     def _update(self, sweep_id: str, **fields) -> None:
-        assignments = ", ".join(f"{k} = ?" for k in fields)
         with self.runs.connect() as db:
-            cur = db.execute(f"UPDATE sweeps SET {assignments} WHERE id = ?", (*fields.values(), sweep_id))
-            if cur.rowcount == 0:
+            if not update_by_id(db, "sweeps", sweep_id, fields):
                 raise SweepNotFound(sweep_id)
 
     # ---- reading -----------------------------------------------------------
     def _reconcile(self, db, row) -> dict:
         sweep = dict(row)
-        if sweep["status"] == "running" and not owner_alive(sweep["pid"], sweep["pid_start"], sweep["host"]):
+        if sweep["status"] == "running" and orphaned(sweep):
             sweep.update(status="interrupted", error="the process driving it stopped before it finished")
             db.execute("UPDATE sweeps SET status = ?, error = ? WHERE id = ? AND status = 'running'",
                        (sweep["status"], sweep["error"], sweep["id"]))

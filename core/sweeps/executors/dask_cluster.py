@@ -13,7 +13,8 @@ import time
 
 from distributed import Client, Event, Future, Variable, WorkerPlugin, get_worker, wait
 
-from core.sweeps.executors.local import Executor, failed_result
+from core.engine.stopping import throttled
+from core.sweeps.executors.base import Executor, failed_result
 from core.sweeps.trial import TrialResult, TrialTask, run_trial, warm_up
 
 STOP_CHECK_EVERY_S = 0.5
@@ -38,19 +39,6 @@ class WarmUp(WorkerPlugin):
         await asyncio.get_running_loop().run_in_executor(None, warm_up)
 
 
-def _throttled(check, every_s: float):
-    """``check()`` at most every ``every_s`` seconds; once true, stays true."""
-    state = {"next": 0.0, "value": False}
-
-    def should_stop() -> bool:
-        now = time.monotonic()
-        if not state["value"] and now >= state["next"]:
-            state["value"], state["next"] = bool(check()), now + every_s
-        return state["value"]
-
-    return should_stop
-
-
 def dask_trial(task: TrialTask) -> TrialResult:
     """The task each trial runs on a worker."""
     stop_name, started_name, worker_name = _names(task.run_id)
@@ -60,7 +48,7 @@ def dask_trial(task: TrialTask) -> TrialResult:
         raise TrialLost(where.get(timeout=10))
     where.set(address)
     started.set()
-    return run_trial(task, _throttled(Event(stop_name).is_set, STOP_CHECK_EVERY_S), address)
+    return run_trial(task, throttled(Event(stop_name).is_set, STOP_CHECK_EVERY_S), address)
 
 
 class DaskExecutor(Executor):
