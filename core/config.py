@@ -11,11 +11,37 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from collections.abc import Sequence
+
 from core import catalog
 
-DATASETS = tuple(catalog.DATASETS)
-MODELS = tuple(catalog.MODELS)
-METHODS = tuple(catalog.METHODS)
+
+class CatalogNames(Sequence):
+    """The names of one kind of plug-in, read from the catalog each time: a plug-in added to the catalog is a
+    valid choice at once (the config, the form and the README all list it)."""
+
+    def __init__(self, table: dict):
+        self._table = table
+
+    def __getitem__(self, index):
+        return tuple(self._table)[index]
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._table
+
+    def __eq__(self, other: object) -> bool:
+        return tuple(self) == tuple(other) if isinstance(other, Sequence) else NotImplemented
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
+DATASETS = CatalogNames(catalog.DATASETS)
+MODELS = CatalogNames(catalog.MODELS)
+METHODS = CatalogNames(catalog.METHODS)
 OPTIMIZERS = ("adam", "sgd")
 DEVICES = ("auto", "cpu", "cuda")
 EMBEDDINGS = ("umap", "pca", "tsne", "none")

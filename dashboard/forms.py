@@ -61,7 +61,7 @@ def fields() -> list[Field]:
         step = _step(key, f.default) if kind == "float" else (1 if kind == "int" else None)
         label = LABELS.get(key, key.split(".", 1)[1].replace("_", " "))
         out.append(Field(key, label, help_text + (_range(f.metadata) if kind in ("int", "float") else ""), kind,
-                         f.metadata["choices"], step, owners))
+                         tuple(f.metadata["choices"]) if f.metadata["choices"] else None, step, owners))
     out.append(Field("seed", "seed", "random seed of the data split, the label noise and every initialisation (≥ 0)",
                      "int", None, 1, ()))
     return out

@@ -1,0 +1,1 @@
+"""The command line: ``python -m core run|list|show|export|presets|sweep``."""

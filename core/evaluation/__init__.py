@@ -1,0 +1,1 @@
+"""What a run is worth: metrics, the per-generation evaluation and baselines, 2-D views of features."""

@@ -1,0 +1,1 @@
+"""Where runs live: the SQLite run store with its artifact folders, and exports to files and text."""
