@@ -6,6 +6,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # streamlit puts only dashboard/ on the path; core/ lives one level up
     sys.path.insert(0, str(ROOT))
 
+# pandas and plotly are imported here, once, before any page runs: a page's chart and the warm-up thread must
+# never import them at the same moment (plotly probing a half-imported pandas raised AttributeError on cold
+# starts with many sessions opening at once).
+import pandas  # noqa: E402, F401
+import plotly.graph_objects  # noqa: E402, F401
 import streamlit as st  # noqa: E402
 
 from dashboard import state  # noqa: E402

@@ -121,3 +121,15 @@ def test_core_keeps_few_top_level_modules_and_sweeps_is_a_package():
                                         ("core", "dashboard", "tests", "bench") for p in (ROOT / package).rglob("*.py")))
 def test_no_source_file_is_over_the_line_cap(path):
     assert len((ROOT / path).read_text().splitlines()) <= MAX_LINES
+
+
+def test_the_app_imports_pandas_and_plotly_before_any_page_or_the_warm_up():
+    """Regression: a page's plotly and the warm-up thread importing pandas at once broke cold starts."""
+    tree = ast.parse((ROOT / "dashboard" / "app.py").read_text())
+    order = [alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names]
+    assert "pandas" in order and "plotly.graph_objects" in order
+    first_call = next(i for i, node in enumerate(tree.body) if isinstance(node, (ast.Expr, ast.Try, ast.Assign))
+                      and "st." in ast.unparse(node))
+    last_import = max(i for i, node in enumerate(tree.body) if isinstance(node, ast.Import)
+                      and node.names[0].name in ("pandas", "plotly.graph_objects"))
+    assert last_import < first_call

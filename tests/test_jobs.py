@@ -65,3 +65,19 @@ def test_cancel_from_another_handle_stops_the_run(tmp_path):
 def test_bad_cap():
     with pytest.raises(ValueError, match="at least 1"):
         JobQueue(RunStore.__new__(RunStore), cap=0)
+
+
+def test_the_queue_refuses_runs_beyond_its_waiting_limit(tmp_path):
+    from core.engine.jobs import MAX_WAITING, QueueFull
+
+    queue = JobQueue(RunStore(tmp_path), cap=1)
+    long = get_preset("dry-run").config({**FAST, "train.epochs": "5000"})
+    first = queue.submit(long)
+    assert wait_for(lambda: queue.store.epochs(first))  # running: no longer waiting
+    waiting = [queue.submit(long) for _ in range(MAX_WAITING)]
+    with pytest.raises(QueueFull, match=f"{MAX_WAITING} runs are already waiting"):
+        queue.submit(long)
+    assert len(queue.store.list_runs()) == MAX_WAITING + 1  # the refused run was never stored
+    for run_id in [first, *waiting]:
+        queue.cancel(run_id)
+    queue.join()

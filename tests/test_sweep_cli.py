@@ -70,7 +70,8 @@ BAD = [
     (["--grid", "method.alpha=0.5", "--executor", "dask"], "needs the scheduler address"),
     (["--grid", "method.alpha=0.5", "--executor", "dask", "--address", "tcp://127.0.0.1:8786", "--workers", "2"],
      "a Dask cluster brings its own workers"),
-    (["--grid", "method.alpha=0.5", "--workers", "0"], "workers=0: must be at least 1"),
+    (["--grid", "method.alpha=0.5", "--workers", "0"], "--workers 0: must be between 1 and 32"),
+    (["--grid", "method.alpha=0.5", "--workers", "1000"], "--workers 1000: must be between 1 and 32"),
     (["--resume", "sweep-nope"], "no sweep 'sweep-nope'"),
     (["--show", "sweep-nope"], "no sweep 'sweep-nope'"),
 ]

@@ -16,6 +16,7 @@ from core.sweeps.executors.dask_cluster import DaskExecutor
 from core.storage.run_store import RunStore
 from core.sweeps.spec import Param, SweepSpec
 from core.sweeps.driver import DROPPED, request_stop, run_sweep
+from tests.net_support import LOOPBACK_V4, LOOPBACK_V6, listening_addresses
 from tests.sweep_support import start_in_thread, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,22 +106,33 @@ def process_cluster(tmp_path_factory):
 
     try:
         scheduler_file = folder / "scheduler.json"
-        spawn("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file",
-              str(scheduler_file), name="scheduler")
+        # The README's commands: every listening socket, the HTTP ones included, on loopback.
+        spawn("scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address", "127.0.0.1:0",
+              "--scheduler-file", str(scheduler_file), name="scheduler")
         assert wait_for(scheduler_file.exists, timeout=60)
         address = json.loads(scheduler_file.read_text())["address"]
         assert address.startswith("tcp://127.0.0.1:")
-        workers = {name: spawn("worker", address, "--host", "127.0.0.1", "--no-dashboard", "--nthreads", "1",
-                               "--no-nanny", "--name", name, name=name) for name in ("w1", "w2")}
+        workers = {name: spawn("worker", address, "--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0",
+                               "--nthreads", "1", "--no-nanny", "--name", name, name=name) for name in ("w1", "w2")}
         with Client(address, set_as_default=False) as waiter:
             waiter.wait_for_workers(2, timeout=120)
         executor = DaskExecutor(address)
         executor.start()  # both workers are in: the warm-up plugin runs on each before start returns
-        yield address, workers, executor
+        yield address, {"scheduler": started[0], **workers}, executor
         executor.close()
     finally:
         for process in reversed(started):
             _stop(process)
+
+
+def test_the_readme_commands_listen_on_loopback_only(process_cluster):
+    _, processes, _ = process_cluster
+    for name, process in processes.items():
+        addresses = listening_addresses(process.pid)
+        assert len(addresses) >= 1 and addresses <= {LOOPBACK_V4, LOOPBACK_V6}, (name, addresses)
+    readme = (ROOT / "README.md").read_text()
+    assert "dask scheduler --host 127.0.0.1 --port 8786 --dashboard-address 127.0.0.1:8787" in readme
+    assert "--host 127.0.0.1 --dashboard-address 127.0.0.1:0" in readme
 
 
 def test_trials_run_on_both_worker_processes(tmp_path, process_cluster):
@@ -139,7 +151,7 @@ def test_a_killed_dask_worker_fails_its_trial_and_the_sweep_goes_on(tmp_path, pr
         time.sleep(1.0)
         victim_address, (victim,) = next(iter(_processing(watcher).items()))
         name = watcher.scheduler_info()["workers"][victim_address]["name"]
-    workers[name].send_signal(signal.SIGKILL)
+    workers[name].send_signal(signal.SIGKILL)  # "workers" holds the scheduler too: names differ
     thread.join(timeout=180)
     assert not thread.is_alive() and out["status"] == "finished"
     by_id = {t["run_id"]: t for t in out["trials"]}

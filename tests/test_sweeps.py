@@ -300,3 +300,15 @@ def test_worker_reports_reach_the_driver_in_order_with_epochs_batched():
     for event in epochs:
         every.add(event)
     assert timed == [[e] for e in epochs]
+
+
+@pytest.mark.parametrize("address, loopback", [
+    ("tcp://127.0.0.1:8786", True), ("tcp://localhost:8786", True), ("tcp://[::1]:8786", True),
+    ("tcp://127.3.2.1:1", True), ("tcp://0.0.0.0:8786", False), ("tcp://10.0.0.5:8786", False),
+    ("tcp://scheduler.example:8786", False), ("127.0.0.1:8786", True),
+])
+def test_a_non_loopback_dask_address_gets_a_warning(address, loopback):
+    from core.sweeps.executors.factory import exposure_warning, is_loopback
+
+    assert is_loopback(address) is loopback
+    assert (exposure_warning(address) is None) is loopback

@@ -11,7 +11,7 @@ import sys
 from core.cli.errors import UsageError
 from core.config import ConfigError, parse_assignments
 from core.sweeps.executors.base import EXECUTORS
-from core.sweeps.executors.factory import make_executor
+from core.sweeps.executors.factory import exposure_warning, make_executor
 from core.storage.run_store import RunStore
 from core.sweeps.spec import OBJECTIVES, SAMPLERS, SweepSpec, parse_grid, parse_range
 from core.sweeps.store import SweepError, SweepNotFound, SweepStore
@@ -60,9 +60,12 @@ def _executor(args, total_runs: int):
     if args.executor == "local" and workers is None:
         workers = min(os.cpu_count() or 1, total_runs)
     try:
-        return make_executor(args.executor, workers=workers, address=address)
+        executor = make_executor(args.executor, workers=workers, address=address)
     except ValueError as exc:
         raise UsageError(f"error: {exc}") from None
+    if args.executor == "dask" and exposure_warning(address):
+        print(f"warning: {exposure_warning(address)}", file=sys.stderr)
+    return executor
 
 
 def _fmt(value) -> str:

@@ -15,6 +15,11 @@ from core.engine.runner import execute
 from core.storage.run_store import RunStore
 
 DEFAULT_CAP = int(os.environ.get("SDLAB_MAX_JOBS", "1"))  # one run at a time fills 2 cores
+MAX_WAITING = 20  # runs queued behind the running ones; a page cannot pile up thousands
+
+
+class QueueFull(RuntimeError):
+    """The queue already holds MAX_WAITING runs waiting to start."""
 
 
 class JobQueue:
@@ -33,7 +38,11 @@ class JobQueue:
             worker.start()
 
     def submit(self, config: RunConfig, *, label: str | None = None, sweep_id: str | None = None) -> str:
-        """Queue a run; returns its id at once (the run is in the store as ``queued``)."""
+        """Queue a run; returns its id at once (the run is in the store as ``queued``). QueueFull when
+        ``MAX_WAITING`` runs already wait: nothing is stored then."""
+        if self._pending.qsize() >= MAX_WAITING:
+            raise QueueFull(f"{MAX_WAITING} runs are already waiting to start; wait for them or cancel some "
+                            f"on the Runs page")
         run_id = self.store.create_run(config.to_dict(), label=label, sweep_id=sweep_id)
         with self._lock:
             self._stops[run_id] = threading.Event()

@@ -140,8 +140,12 @@ with side_col:
                 " ".join(f"`{k}={v:g}`" if isinstance(v, float) else f"`{k}={v}`" for k, v in variant.items())
                 for variant in preset.variants) + " (these values win over the form's); compare them on Compare.")
     if st.button("Launch", type="primary", key="launch", disabled=not configs, width="stretch"):
-        run_ids = [state.queue().submit(c, label=preset_name) for c in configs]
-        st.switch_page("views/runs.py", query_params={"run": run_ids[0]})
+        try:
+            run_ids = [state.queue().submit(c, label=preset_name) for c in configs]
+        except RuntimeError as exc:  # QueueFull: too many runs waiting already
+            st.error(str(exc), icon=":material/hourglass_top:")
+        else:
+            st.switch_page("views/runs.py", query_params={"run": run_ids[0]})
     if preset.explanation:
         st.caption(preset.explanation)
     if configs:

@@ -10,6 +10,7 @@ import streamlit as st
 
 from core.config import ConfigError, all_keys, key_type
 from core.presets import PRESETS, get_preset
+from core.sweeps.executors.factory import exposure_warning
 from core.sweeps.service import SweepService
 from core.sweeps.spec import OBJECTIVES, SAMPLERS, Param, SweepSpec, parse_grid
 from core.sweeps.store import SweepError, SweepStore, best_point
@@ -82,6 +83,9 @@ def _launch(service: SweepService) -> None:
     if address:
         executor = st.radio("Run on", ["local", "dask"], horizontal=True, key="sweep_executor",
                             format_func=lambda k: "this machine" if k == "local" else f"Dask cluster at {address}")
+        warning = exposure_warning(address)
+        if executor == "dask" and warning:
+            st.warning(warning, icon=":material/shield:")
     if problem:
         st.error(problem, icon="⚠️")
     elif spec is not None:

@@ -15,14 +15,17 @@ LAMS = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0
 st.title("Theory: self-distillation amplifies regularization")
 st.markdown(
     "Each round refits a kernel ridge regression to the previous round's predictions at the training points "
-    "(blended with a share α of the original labels). In the eigenbasis of the Gram matrix $K = V\\,"
-    "\\mathrm{diag}(d)\\,V^\\top$ one fit multiplies coordinate $j$ by $d_j/(d_j+\\lambda)$: smooth directions with "
-    "large eigenvalues pass almost untouched, while wiggly ones with small eigenvalues, where most of the noise sits, "
-    "are cut hard. With α = 0, $t$ rounds multiply by $(d_j/(d_j+\\lambda))^t$, so repeating the fit regularizes "
+    "(blended with a share β of the original labels; on the born-again pages α is the other way round, the "
+    "weight of the teacher). In the eigenbasis of the Gram matrix $K = V\\,\\mathrm{diag}(d)\\,V^\\top$ one fit "
+    "multiplies coordinate $j$ by $d_j/(d_j+\\lambda)$: smooth directions with large eigenvalues pass almost "
+    "untouched, while wiggly ones with small eigenvalues are cut hard. The label noise is white, spread evenly "
+    "over all directions, but the smooth signal puts almost nothing into the wiggly ones, so there the labels are "
+    "mostly noise. With β = 0, $t$ rounds multiply by $(d_j/(d_j+\\lambda))^t$, so repeating the fit regularizes "
     "more strongly than one fit with the same λ and concentrates the solution on fewer directions "
-    "(Mobahi, Farajtabar & Bartlett, 2020). The first rounds strip noise and the error against the truth falls; "
-    "later rounds also shrink the signal, and the fit flattens toward the zero function. A share α > 0 of the labels "
-    "stops that collapse: the rounds settle at a fixed point instead."
+    "(Mobahi, Farajtabar & Bartlett, 2020). With the default settings the first rounds strip noise and the error "
+    "against the truth falls (the best round is the 2nd to 6th on every data seed); later rounds also shrink the "
+    "signal, and the fit flattens toward the zero function. A share β > 0 of the labels stops that collapse: the "
+    "rounds settle at a fixed point instead."
 )
 
 c_gamma, c_lam, c_alpha, c_round, c_seed = st.columns([3, 3, 3, 3, 2])
@@ -34,7 +37,8 @@ lam = c_lam.select_slider(
     "ridge λ in (K + λI)⁻¹", LAMS, value=DEFAULT_LAM, format_func=lambda v: f"{v:g}",
     key="theory_lam", bind="query-params",
 )
-alpha = c_alpha.slider("label share α", 0.0, 1.0, 0.0, 0.05, key="theory_alpha", bind="query-params")
+alpha = c_alpha.slider("label share β", 0.0, 1.0, 0.0, 0.05, key="theory_alpha", bind="query-params",
+                       help="each round's targets: β × the labels + (1 − β) × the previous round's predictions")
 shown = c_round.slider("round t", 1, MAX_ROUNDS, 4, key="theory_round", bind="query-params")
 seed = c_seed.number_input("data seed", 0, 9999, 0, key="theory_seed", bind="query-params")
 
@@ -50,7 +54,7 @@ m2.metric(f"MSE at round {shown}", f"{errors[shown - 1]:.4f}", delta=f"{errors[s
           delta_color="inverse")
 m3.metric(f"best round of {MAX_ROUNDS}", f"{best}", delta=f"MSE {errors[best - 1]:.4f}", delta_color="off",
           delta_arrow="off")
-m4.metric("MSE of f = 0", f"{zero_error:.4f}", help="Where α = 0 ends up after many rounds.")
+m4.metric("MSE of f = 0", f"{zero_error:.4f}", help="Where β = 0 ends up after many rounds.")
 
 st.plotly_chart(fit_figure(x_train, y_train, x_eval, y_true, predictions, shown), key="theory_fit_chart")
 left, right = st.columns(2)
