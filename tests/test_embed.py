@@ -93,3 +93,16 @@ def test_align_keeps_a_poorly_matching_view_at_the_reference_spread():
     spread = lambda a: np.sqrt(((a - a.mean(0)) ** 2).sum())  # noqa: E731
     assert spread(aligned) == pytest.approx(spread(ref), rel=1e-9)
     assert np.allclose(aligned.mean(0), ref.mean(0))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 10])
+@pytest.mark.parametrize("method", ["umap", "tsne", "pca"])
+def test_a_tiny_test_split_falls_back_to_pca_instead_of_failing(n, method):
+    """Regression: UMAP's spectral initialisation raised TypeError (k >= N) on a handful of points."""
+    x = np.random.default_rng(n).normal(size=(n, 5)).astype(np.float32)
+    view = embed.embed_2d(x, method, seed=0)
+    assert view.shape == (n, 2) and np.isfinite(view).all()
+    if n >= 3:  # the PCA fallback: the first axis is the projection on the top right-singular vector (up to sign)
+        centred = x - x.mean(0)
+        first = centred @ np.linalg.svd(centred, full_matrices=False)[2][0]
+        np.testing.assert_allclose(np.abs(view[:, 0]), np.abs(first), atol=1e-4)

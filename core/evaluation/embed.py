@@ -27,6 +27,7 @@ MAX_FIT_POINTS = {"umap": 4000, "tsne": 2000}  # keeps 50k-point UMAP views at ~
 N_NEIGHBORS = 15
 PLACE_NEIGHBORS = 5  # more smear placed points toward local means; 1 would stack them on fitted ones
 UMAP_EPOCHS = 200
+MIN_NONLINEAR_POINTS = N_NEIGHBORS + 1  # below this, UMAP and t-SNE fall back to PCA
 
 
 def _np(x: Any) -> np.ndarray:
@@ -60,6 +61,15 @@ def _tsne(x: np.ndarray, seed: int) -> np.ndarray:
         return tsne.fit_transform(x)
 
 
+def _pca_2d(x: np.ndarray, seed: int) -> np.ndarray:
+    """The first two principal components; zero columns where the data have fewer than two."""
+    components = min(2, len(x), x.shape[1])
+    view = np.zeros((len(x), 2))
+    if len(x) > 1:
+        view[:, :components] = PCA(n_components=components, random_state=seed).fit_transform(x)
+    return view
+
+
 def _place(x_new: np.ndarray, x_fit: np.ndarray, y_fit: np.ndarray) -> np.ndarray:
     """Put each new point at the inverse-distance-weighted mean of its nearest fitted points."""
     k = min(PLACE_NEIGHBORS, len(x_fit))
@@ -77,8 +87,8 @@ def embed_2d(
     x = _np(features).reshape(len(features), -1)
     if not np.ptp(x, axis=0).any():  # fully collapsed features: one dot (sklearn's t-SNE segfaults here)
         view = np.zeros((len(x), 2))
-    elif method == "pca":
-        view = PCA(n_components=2, random_state=seed).fit_transform(x)
+    elif method == "pca" or len(x) < MIN_NONLINEAR_POINTS:  # UMAP's spectral start fails on a handful of points
+        view = _pca_2d(x, seed)
     else:
         fit = _umap if method == "umap" else _tsne
         cap = MAX_FIT_POINTS[method]
