@@ -13,7 +13,7 @@ import pandas  # noqa: E402, F401
 import plotly.graph_objects  # noqa: E402, F401
 import streamlit as st  # noqa: E402
 
-from dashboard import state  # noqa: E402
+from dashboard import errors, state  # noqa: E402
 
 st.set_page_config(page_title="Self-Distillation Lab", page_icon=":material/science:", layout="wide")
 
@@ -26,5 +26,9 @@ pages = [
 ]
 try:
     st.navigation(pages).run()
+except Exception as exc:  # a visitor sees one line with an id; the traceback goes to the server log
+    if errors.raise_errors():
+        raise
+    errors.show_unexpected(exc)
 finally:  # after the page is drawn, so the first visitor's page does not share the CPU with the warm-up
     state.start_warm_up()

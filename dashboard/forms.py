@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from core import catalog
-from core.config import RunConfig, all_keys
+from core.config import ConfigError, RunConfig, all_keys
 
 GROUPS = {"data": "Data", "model": "Model", "method": "Method", "train": "Training", "eval": "Evaluation"}
 HIDDEN = ("data.path",)  # set by the upload, never typed
@@ -89,6 +89,26 @@ def visible(field: Field, values: Mapping[str, Any]) -> bool:
 def build_config(base: RunConfig, values: Mapping[str, Any]) -> RunConfig:
     """``base`` with the form's values on top (keys not shown keep base's values); ConfigError if invalid."""
     return base.override(dict(values))
+
+
+def invalid_query_params(params: Mapping[str, str], presets: Mapping[str, Any], default_preset: str
+                         ) -> dict[str, str]:
+    """The URL parameters of the form that cannot be used, each with the reason: an unknown preset, or a value
+    its key refuses (checked on the chosen preset's config, one key at a time). Other parameters are ignored."""
+    bad: dict[str, str] = {}
+    preset = params.get("preset", default_preset)
+    if preset not in presets:
+        bad["preset"] = f"unknown preset {preset!r}"
+        preset = default_preset
+    base = presets[preset].config()
+    keys = {f.key for f in fields()}
+    for key, value in params.items():
+        if key in keys:
+            try:
+                base.override({key: str(value)})
+            except ConfigError as exc:
+                bad[key] = str(exc)
+    return bad
 
 
 def differences(values: Mapping[str, Any], base: RunConfig) -> dict[str, Any]:

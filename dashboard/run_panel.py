@@ -188,7 +188,7 @@ def _clicked_point(event, n_points: int) -> int | None:
     if data:  # a row of a binary-encoded array reaches Python as {"0": index, "1": label, ...}
         st.query_params["point"] = str(int(data["0"] if isinstance(data, Mapping) else data[0]))
     text = st.query_params.get("point")
-    if text is None or not text.isdigit() or int(text) >= n_points:
+    if text is None or not (text.isascii() and text.isdigit()) or int(text) >= n_points:
         return None
     return int(text)
 

@@ -116,6 +116,21 @@ def start_warm_up() -> threading.Thread:
     return thread
 
 
+def drop_query_params(keys) -> None:
+    """Remove URL parameters so that no widget is seeded from them, not even on this first load.
+
+    ``del st.query_params[key]`` leaves the page's initial URL snapshot, which bound widgets seed from, and
+    Streamlit's own seeding of a number input raises on values such as ``1e400`` (an OverflowError shown as a
+    traceback). So the snapshot is cleaned too; this reaches into Streamlit's session state (pinned version,
+    covered by tests/test_app_pages.py)."""
+    from streamlit.runtime.state import get_session_state
+
+    with get_session_state().query_params() as params:
+        for key in keys:
+            params._initial_query_params.pop(key, None)  # noqa: SLF001 (see the docstring)
+            params.remove_param(key)
+
+
 @st.cache_data(max_entries=256, show_spinner=False)
 def _arrays(root: str, run_id: str, name: str, stamp: int) -> dict[str, np.ndarray]:
     return _store(root).load_arrays(run_id, name)

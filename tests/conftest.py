@@ -29,6 +29,7 @@ def app_store(tmp_path, monkeypatch) -> Path:
     """An empty store folder that the app under test (``AppTest``) uses through ``SDLAB_STORE``."""
     root = tmp_path / "store"
     monkeypatch.setenv("SDLAB_STORE", str(root))
+    monkeypatch.setenv("SDLAB_RAISE_ERRORS", "1")  # a failing page fails its test (visitors get an error id)
     _clear_streamlit_caches()
     yield root
     _clear_streamlit_caches()

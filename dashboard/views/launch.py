@@ -98,6 +98,10 @@ st.caption("Pick a preset, change any hyperparameter, launch. The form lives in 
            "to share this exact setup.")
 form_col, side_col = st.columns([5, 2], gap="large")
 with form_col:
+    refused = forms.invalid_query_params(st.query_params.to_dict(), PRESETS, DEFAULT_PRESET)
+    state.drop_query_params(refused)  # before any widget reads the URL: the form falls back to the preset
+    if refused:
+        st.warning("Ignored from the link: " + "; ".join(refused.values()), icon=":material/link_off:")
     preset_name = st.selectbox("Preset", list(PRESETS), index=list(PRESETS).index(DEFAULT_PRESET), key="preset",
                                bind="query-params", on_change=_apply_preset,
                                help="a named starting point; every value below can still be changed")
