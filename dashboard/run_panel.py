@@ -18,7 +18,7 @@ from core.storage.export import embedding_frame
 from core.presets import PRESETS
 from core.storage.run_store import ACTIVE, RunStore
 from core import catalog
-from dashboard import figures, state, tables
+from dashboard import access, figures, state, tables
 from dashboard.progress import format_duration, progress
 
 STATUS_BADGES = {"queued": ("gray", ":material/schedule:"), "running": ("blue", ":material/directions_run:"),
@@ -86,7 +86,8 @@ def _progress(run: Mapping, epochs: list[dict]) -> None:
     if run["status"] in ACTIVE:
         cols[2].metric("time left", format_duration(p.seconds_left))
         with cols[3]:
-            if st.button("Cancel run", key="cancel", icon=":material/cancel:", width="stretch"):
+            if st.button("Cancel run", key="cancel", icon=":material/cancel:", width="stretch",
+                         disabled=not access.may_act(), help=None if access.may_act() else "read-only server"):
                 state.queue().cancel(run["id"])
                 st.toast("Cancelling: the run stops at its next step.")
         st.progress(p.fraction, text=f"{p.fraction:.0%} of all epochs")

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.config import ConfigError, RunConfig
 from core.presets import PRESETS, get_preset
-from dashboard import figures, forms, state
+from dashboard import access, figures, forms, state
 
 if TYPE_CHECKING:
     from dashboard.uploads import StoredUpload
@@ -143,7 +143,8 @@ with side_col:
             st.markdown(f"**{len(configs)} runs**, one per " + ", ".join(
                 " ".join(f"`{k}={v:g}`" if isinstance(v, float) else f"`{k}={v}`" for k, v in variant.items())
                 for variant in preset.variants) + " (these values win over the form's); compare them on Compare.")
-    if st.button("Launch", type="primary", key="launch", disabled=not configs, width="stretch"):
+    allowed = access.gate("launch")
+    if st.button("Launch", type="primary", key="launch", disabled=not configs or not allowed, width="stretch"):
         try:
             run_ids = [state.queue().submit(c, label=preset_name) for c in configs]
         except RuntimeError as exc:  # QueueFull: too many runs waiting already

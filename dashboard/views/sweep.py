@@ -15,7 +15,7 @@ from core.sweeps.service import SweepService
 from core.sweeps.spec import OBJECTIVES, SAMPLERS, Param, SweepSpec, parse_grid
 from core.sweeps.store import SweepError, SweepStore, best_point
 from core.sweeps.driver import request_stop
-from dashboard import state
+from dashboard import access, state
 from dashboard.sweep_figures import heatmap_figure, launch_query, parallel_figure, points_frame, trials_frame
 
 DEFAULT_PRESET = "digits-ban-noisy"
@@ -93,7 +93,9 @@ def _launch(service: SweepService) -> None:
                    f"Trials keep no weights and use a PCA view; open the best one in Launch for a full run.")
     if service.busy():
         st.info(f"Sweep {service.sweep_id} is running; stop it or wait to launch another.")
-    if st.button("Launch sweep", type="primary", key="sweep_launch", disabled=spec is None or service.busy()):
+    allowed = access.gate("sweep")
+    if st.button("Launch sweep", type="primary", key="sweep_launch",
+                 disabled=spec is None or service.busy() or not allowed):
         try:
             st.session_state["sweep"] = service.launch(spec, executor)
         except SweepError as exc:
@@ -109,12 +111,14 @@ def _status(service: SweepService, sweep: dict, trials: list[dict], spec: SweepS
     st.caption(spec.describe() + (f" · on {sweep['executor']}" if sweep["executor"] else ""))
     if sweep["error"] and sweep["status"] != "finished":
         st.warning(sweep["error"].splitlines()[0])
-    if sweep["status"] == "running" and st.button("Stop sweep", key="sweep_stop"):
+    allowed = access.may_act()
+    if sweep["status"] == "running" and st.button("Stop sweep", key="sweep_stop", disabled=not allowed):
         if service.busy() and service.sweep_id == sweep["id"]:
             service.stop()
         else:
             request_stop(service.store, sweep["id"])
-    if sweep["status"] in RESUMABLE and not service.busy() and st.button("Resume sweep", key="sweep_resume"):
+    if sweep["status"] in RESUMABLE and not service.busy() and st.button("Resume sweep", key="sweep_resume",
+                                                                            disabled=not allowed):
         on_dask = (sweep["executor"] or "").startswith("dask") and SweepService.dask_address()
         try:
             service.resume(sweep["id"], "dask" if on_dask else "local")
