@@ -149,8 +149,9 @@ NOTES = f"""\
 - **preset_***: `core.engine.generations.run` of each preset (training, evaluation, 2-D views; the store is not written) in
   one child process with imports and UMAP's JIT warm, as in the app, after one tiny untimed run
   (preset_first_tiny_run_s: a process's first run pays torch.optim's first import). --quick caps every preset at
-  {QUICK_CAPS['train.epochs']} epochs and {QUICK_CAPS['method.generations']} generations. train_share: the part of
-  the wall time spent in epochs; the rest is evaluation (k-NN, linear probe, 2-D views). Peak memory: the
+  {QUICK_CAPS['train.epochs']} epochs and {QUICK_CAPS['method.generations']} generations. cpu_s: the run's CPU
+  seconds (every thread; on a loaded machine closer to what the run needs than the wall time). train_share: the
+  part of the wall time spent in epochs; the rest is evaluation (k-NN, linear probe, 2-D views). Peak memory: the
   child's resident high-water mark during the run, reset before each (`/proc/self/clear_refs`), so torch's
   memory counts; preset_process_rss_mb is the warm process before the runs.
 - With --all, **dashboard_speed** (a real `streamlit run` server and Debian's headless Chromium; first paint and

@@ -50,7 +50,8 @@ class Dataset(Plugin):
 _BAN_KEYS = ("method.temperature", "method.alpha", "method.warm_start")
 _DINO_KEYS = ("method.out_dim", "method.teacher_temp", "method.warmup_teacher_temp",
               "method.warmup_teacher_temp_epochs", "method.student_temp", "method.center_momentum",
-              "method.centering", "method.ema_momentum", "method.local_views")
+              "method.centering", "method.ema_momentum", "method.local_views", "method.view_shift",
+              "method.view_crop_min", "method.view_crop_max", "method.view_fragment")
 _TOY_KEYS = ("data.n_samples", "data.noise")
 
 METHODS: dict[str, Method] = {m.name: m for m in [
@@ -64,10 +65,15 @@ MODELS: dict[str, Model] = {m.name: m for m in [
     Model("mlp", "core.models.mlp", "a multilayer perceptron", ("model.depth",), inputs=INPUT_KINDS),
     Model("cnn", "core.models.cnn", "two 3×3 conv layers and a dense layer (image-shaped inputs such as the "
                                     "8×8 digits)", inputs=("image",)),
+    Model("cnn-gap", "core.models.cnn_gap", "two 3×3 conv layers, then global average and max pooling: features "
+                                            "that barely move when the digit moves", inputs=("image",)),
 ]}
 
 DATASETS: dict[str, Dataset] = {d.name: d for d in [
     Dataset("digits", "core.data.digits", "8×8 handwritten digits, built in", input_kind="image"),
+    Dataset("digits-shifted", "core.data.shifted", "the digits at a random offset on a larger blank canvas "
+                                                   "(optionally with clutter)", ("data.canvas", "data.distractor"),
+            input_kind="image"),
     Dataset("moons", "core.data.toy", "two interleaving half circles (2-D)", _TOY_KEYS),
     Dataset("circles", "core.data.toy", "two concentric circles (2-D)", _TOY_KEYS),
     Dataset("blobs", "core.data.toy", "four Gaussian blobs (2-D)", _TOY_KEYS),

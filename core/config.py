@@ -43,6 +43,8 @@ DATASETS = CatalogNames(catalog.DATASETS)
 MODELS = CatalogNames(catalog.MODELS)
 METHODS = CatalogNames(catalog.METHODS)
 OPTIMIZERS = ("adam", "sgd")
+SCHEDULES = ("constant", "cosine")
+DISTRACTORS = ("none", "fragment")
 DEVICES = ("auto", "cpu", "cuda")
 EMBEDDINGS = ("umap", "pca", "tsne", "none")
 
@@ -103,6 +105,13 @@ class DataConfig(_Section):
     label_noise: float = param(0.0, "fraction of training labels flipped to another class (symmetric noise); "
                                     "the test split stays clean", low=0.0, high=0.9)
     test_fraction: float = param(0.2, "fraction of samples held out for testing (stratified)", low=0.05, high=0.8)
+    val_fraction: float = param(0.1, "fraction of the training split held out for validation (stratified, "
+                                     "seeded): settings and the best generation are chosen on it, never on test",
+                                low=0.0, high=0.5)
+    canvas: int = param(16, "side of the blank canvas each 8×8 digit is placed on at a random offset "
+                            "(digits-shifted)", low=8, high=32)
+    distractor: str = param("none", "clutter pasted on each digits-shifted image: none, or fragment (a 4×4 piece of "
+                                    "another training digit at a random position)", choices=DISTRACTORS)
     n_samples: int = param(1500, "samples drawn for the 2-D toy sets (moons, circles, blobs)", low=50, high=200_000)
     noise: float = param(0.2, "input noise of the 2-D toy sets", low=0.0, high=5.0)
     path: str = param("", "data file for data.name=file: a CSV with a label column, or an NPZ with arrays X and y")
@@ -112,7 +121,8 @@ class DataConfig(_Section):
 @dataclass(frozen=True)
 class ModelConfig(_Section):
     section = "model"
-    name: str = param("mlp", "architecture: mlp, or cnn (image-shaped inputs such as the 8×8 digits)", choices=MODELS)
+    name: str = param("mlp", "architecture: mlp, cnn (image-shaped inputs such as the 8×8 digits), or cnn-gap "
+                             "(image-shaped; global pooling, for digits at any position)", choices=MODELS)
     hidden: int = param(256, "width of each hidden layer (the feature dimension)", low=2, high=4096)
     depth: int = param(2, "number of hidden layers of the MLP (the CNN has two conv layers and one dense)",
                        low=1, high=8)
@@ -142,6 +152,14 @@ class MethodConfig(_Section):
     ema_momentum: float = param(0.99, "EMA teacher momentum at the start (cosine schedule to 1)",
                                 low=0.0, high=1.0)
     local_views: int = param(2, "number of small local views besides the 2 global views", low=0, high=16)
+    view_shift: float = param(1.0, "largest extra shift of an image view, in pixels (a digit on a larger canvas "
+                                   "needs a larger one)", low=0.0, high=32.0)
+    view_crop_min: float = param(0.8, "smallest side of a global view's window, as a fraction of the image side "
+                                      "(below 1 zooms in)", low=0.3, high=2.0)
+    view_crop_max: float = param(1.0, "largest side of a global view's window, as a fraction of the image side "
+                                      "(above 1 zooms out)", low=0.3, high=2.0)
+    view_fragment: bool = param(False, "paste a 4×4 patch of another image of the batch on each image view (clutter "
+                                       "the features learn to ignore)")
 
 
 @dataclass(frozen=True)
@@ -150,9 +168,13 @@ class TrainConfig(_Section):
     epochs: int = param(60, "epochs per generation", low=1, high=10_000)
     batch_size: int = param(64, "minibatch size", low=1, high=65536)
     lr: float = param(1e-3, "learning rate", low=0.0, high=10.0, low_open=True)
-    weight_decay: float = param(0.0, "weight decay (L2 penalty)", low=0.0, high=1.0)
+    weight_decay: float = param(0.0, "weight decay; with Adam it is decoupled (AdamW), not an L2 penalty in the loss",
+                                low=0.0, high=1.0)
     optimizer: str = param("adam", "optimizer: adam or sgd (with momentum 0.9)", choices=OPTIMIZERS)
     grad_clip: float = param(3.0, "gradient-norm clipping; 0 disables it", low=0.0, high=1e6)
+    schedule: str = param("constant", "learning-rate schedule: constant, or cosine (decay to 0 over the generation "
+                                      "after the warm-up)", choices=SCHEDULES)
+    warmup_epochs: int = param(0, "epochs of linear learning-rate warm-up from 0", low=0, high=10_000)
     device: str = param("auto", "auto (CUDA when available), cpu or cuda", choices=DEVICES)
 
 
@@ -165,6 +187,8 @@ class EvalConfig(_Section):
     knn_temperature: float = param(0.07, "temperature of the k-NN vote weights exp(similarity/T)",
                                    low=0.0, high=10.0, low_open=True)
     linear_probe: bool = param(True, "fit a logistic-regression probe on frozen features per generation")
+    compute_control: bool = param(False, "also train one single generation for the run's total epochs, so the "
+                                         "generations are compared with the same compute spent in one go")
     save_weights: bool = param(True, "store each generation's weights (state dict) with the run")
 
 
@@ -191,6 +215,9 @@ class RunConfig:
                               f"(got data.name={dataset.name!r}) or use model.name=mlp")
         if self.data.name == "file" and not self.data.path:
             raise ConfigError("data.path='': data.name=file needs the path of a CSV or NPZ file")
+        if self.method.view_crop_min > self.method.view_crop_max:
+            raise ConfigError(f"method.view_crop_min={self.method.view_crop_min!r}: must be <= method.view_crop_max "
+                              f"({self.method.view_crop_max!r})")
 
     # ---- dotted access -------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -30,13 +30,36 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
     Metric("embedding_seconds", "time to compute the 2-D view", "view s", "seconds", False),
     Metric("raw_knn_accuracy", "k-NN on raw inputs", "raw k-NN", "share", True),
     Metric("random_init_knn_accuracy", "k-NN on random-init features", "random-net k-NN", "share", True),
+    Metric("val_accuracy", "validation accuracy (given labels)", "val acc", "share", True),
+    Metric("val_knn_accuracy", "k-NN on validation features", "val k-NN", "share", True),
+    Metric("kmeans_nmi", "k-means clusters of the features vs classes (NMI)", "k-means NMI", "", True),
+    Metric("pca_knn_accuracy", "k-NN on PCA of the raw inputs", "PCA k-NN", "share", True),
+    Metric("invariant_knn_accuracy", "k-NN on |FFT| of the images (shift-invariant)", "|FFT| k-NN", "share", True),
+    Metric("autoencoder_knn_accuracy", "k-NN on autoencoder features", "autoencoder k-NN", "share", True),
+    Metric("compute_matched_knn_accuracy", "k-NN of one generation trained for all generations' epochs",
+           "compute-matched k-NN", "share", True),
+    Metric("compute_matched_test_accuracy", "test accuracy of one generation trained for all generations' epochs",
+           "compute-matched acc", "share", True),
+    Metric("raw_kmeans_nmi", "k-means clusters of the raw inputs vs classes (NMI)", "raw k-means NMI", "", True),
+    Metric("random_init_effective_rank", "effective rank of random-init features", "random-net rank", "", True),
+    Metric("feature_effective_rank", "effective rank of the features", "feature rank", "", True),
+    Metric("feature_effective_rank_floor", "dimensional-collapse floor of the feature rank", "rank floor", "", True),
+    Metric("argmax_share", "share of output dimensions that win an argmax", "argmax share", "share", True),
+    Metric("argmax_top_share", "share of inputs won by the most frequent output", "top output share", "share",
+           False),
 ]}
 
 # Groups, in display order.
 ACCURACIES = ("test_accuracy", "ensemble_accuracy", "knn_accuracy", "linear_probe_accuracy")  # one chart
-BASELINES = ("raw_knn_accuracy", "random_init_knn_accuracy")  # reference lines on that chart
-GENERATION_TABLE = ("test_accuracy", "ensemble_accuracy", "knn_accuracy", "linear_probe_accuracy", "test_ece",
-                    "test_nll", "teacher_agreement", "memorized_noise")  # the per-generation table on Runs
+BASELINES = ("raw_knn_accuracy", "pca_knn_accuracy", "random_init_knn_accuracy", "invariant_knn_accuracy",
+             "autoencoder_knn_accuracy", "compute_matched_knn_accuracy",
+             "compute_matched_test_accuracy")  # reference lines on that chart (each where the run has it)
+ACCURACY_REFERENCES = ("raw_knn_accuracy", "random_init_knn_accuracy")  # the lines on a label-free accuracy chart
+CLUSTER_BASELINES = ("raw_kmeans_nmi",)  # a baseline on the NMI scale, beside the generations' kmeans_nmi
+SELECTION = ("val_accuracy", "val_knn_accuracy")  # what the best generation is chosen on (never test)
+GENERATION_TABLE = ("val_accuracy", "test_accuracy", "ensemble_accuracy", "val_knn_accuracy", "knn_accuracy",
+                    "linear_probe_accuracy", "kmeans_nmi", "test_ece", "test_nll", "teacher_agreement",
+                    "memorized_noise")  # the per-generation table on Runs
 SUMMARY = ("test_accuracy", "ensemble_accuracy", "knn_accuracy", "linear_probe_accuracy", "memorized_noise",
            "test_ece")  # the CLI's and the run list's columns
 EPOCH_SHOWN = ("loss", "test_accuracy")  # what the CLI's progress bar shows per epoch

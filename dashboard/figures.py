@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # frames are passed in; importing pandas here would slow the 
 PART_LABELS = {"loss": "total", "ce": "CE", "kd": "KD", "dino": "DINO"}
 PART_DASHES = ("solid", "dash", "dot", "dashdot")
 ACCURACY_METRICS = metric_names.labels(metric_names.ACCURACIES)
-BASELINE_LABELS = metric_names.labels(metric_names.BASELINES)
+BASELINE_LABELS = metric_names.labels(metric_names.ACCURACY_REFERENCES)
 COLOR_BY = {"label": "true label", "prediction": "prediction", "correct": "correct / wrong"}
 CORRECT_COLORS = {"correct": "#2E9E5B", "wrong": "#D64545"}
 REFERENCE_COLOR = "#8A8F98"
@@ -105,11 +105,13 @@ def _reference(fig: go.Figure, x_range: tuple[float, float], level: float, name:
 
 
 def accuracy_figure(generations: pd.DataFrame, baselines: Mapping[str, float] | None = None,
-                    supervised: bool = True) -> go.Figure:
-    """Accuracy per generation with references: generation 0's level (supervised) or the k-NN baselines."""
+                    supervised: bool = True, best_generation: int | None = None) -> go.Figure:
+    """Accuracy per generation with references: generation 0's level (supervised) or the k-NN baselines, and a
+    ring around the generation chosen on validation."""
     fig = go.Figure().update_layout(**_LAYOUT, height=CHART_HEIGHT, xaxis=dict(title="generation", dtick=1),
                                     yaxis=dict(title="accuracy", tickformat=".1%"), hovermode="x unified")
     if generations.empty:
+        fig.update_yaxes(range=[0, 1])
         return _waiting(fig, "waiting for the first generation to finish…")
     frame = generations.sort_values("generation")
     x = frame["generation"].to_numpy()
@@ -126,6 +128,13 @@ def accuracy_figure(generations: pd.DataFrame, baselines: Mapping[str, float] | 
         for key, name in BASELINE_LABELS.items():
             if baselines and key in baselines:
                 _reference(fig, x_range, float(baselines[key]), name, "dot" if key.startswith("raw") else "dash")
+    chosen = frame[frame["generation"] == best_generation]
+    column = "test_accuracy" if supervised else "knn_accuracy"
+    if best_generation is not None and not chosen.empty and column in chosen:
+        fig.add_scatter(x=[best_generation], y=[float(chosen[column].iloc[0])], mode="markers",
+                        name="chosen on validation", marker=dict(size=20, symbol="circle-open", color="#111111",
+                                                                 line=dict(width=2)),
+                        hovertemplate="generation %{x}: chosen on validation<extra></extra>")
     return fig
 
 

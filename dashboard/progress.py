@@ -7,7 +7,7 @@ from typing import Mapping, Sequence
 
 @dataclass(frozen=True)
 class Progress:
-    generation: int  # 1-based generation being trained (or the last one, once all are done)
+    generation: int  # generation being trained, numbered from 0 as in legends and tables (the last once done)
     generations: int
     epoch: int  # epochs finished within that generation
     epochs: int
@@ -23,14 +23,14 @@ def progress(generations: int, epochs: int, epoch_rows: Sequence[Mapping], start
     total = generations * epochs
     done = len(epoch_rows)
     if done == 0:
-        return Progress(1, generations, 0, epochs, 0.0, None)
+        return Progress(0, generations, 0, epochs, 0.0, None)
     last = epoch_rows[-1]
     generation, epoch = int(last["generation"]), int(last["epoch"]) + 1
     if epoch == epochs and generation + 1 < generations:
         generation, epoch = generation + 1, 0
     elapsed = float(last["time"]) - (started if started is not None else float(epoch_rows[0]["time"]))
     per_epoch = elapsed / done if started is not None else elapsed / max(done - 1, 1)
-    return Progress(generation + 1, generations, epoch, epochs, min(done / total, 1.0),
+    return Progress(generation, generations, epoch, epochs, min(done / total, 1.0),
                     max(total - done, 0) * per_epoch)
 
 

@@ -18,7 +18,7 @@ from core.storage.export import embedding_frame
 from core.presets import PRESETS
 from core.storage.run_store import ACTIVE, RunStore
 from core import catalog
-from dashboard import access, figures, state, tables
+from dashboard import access, feature_figures, figures, state, tables
 from dashboard.progress import format_duration, progress
 
 STATUS_BADGES = {"queued": ("gray", ":material/schedule:"), "running": ("blue", ":material/directions_run:"),
@@ -81,7 +81,7 @@ def _progress(run: Mapping, epochs: list[dict]) -> None:
     config = run["config"]
     p = progress(config["method"]["generations"], config["train"]["epochs"], epochs, run["started"])
     cols = st.columns(4)
-    cols[0].metric("generation", f"{p.generation} / {p.generations}")
+    cols[0].metric("generation", f"{p.generation} of 0–{p.generations - 1}")
     cols[1].metric("epoch", f"{p.epoch} / {p.epochs}")
     if run["status"] in ACTIVE:
         cols[2].metric("time left", format_duration(p.seconds_left))
@@ -143,8 +143,11 @@ def _live(run_id: str, was_active: bool, had_epochs: bool) -> None:
         _loss_chart(run, pd.DataFrame(epochs))
     with acc_col:
         st.subheader("Accuracy per generation")
-        st.plotly_chart(figures.accuracy_figure(pd.DataFrame(generations), run["baselines"], supervised),
+        best = (run.get("summary") or {}).get("best_generation")
+        st.plotly_chart(figures.accuracy_figure(pd.DataFrame(generations), run["baselines"], supervised, best),
                         key="accuracy_chart")
+    if generations and run["baselines"]:
+        _features_panel(run, generations)
     if not supervised and epochs:
         st.subheader("Collapse monitor")
         st.plotly_chart(figures.monitor_figure(pd.DataFrame(epochs)), key="monitor_chart")
@@ -155,9 +158,7 @@ def _live(run_id: str, was_active: bool, had_epochs: bool) -> None:
             c: st.column_config.NumberColumn(format="percent") for c in tables.PERCENT_COLUMNS if c in frame} | {
             "ECE (calibration)": st.column_config.NumberColumn(format="%.3f"),
             "NLL": st.column_config.NumberColumn(format="%.3f")})
-        st.caption("ECE: expected calibration error (lower is better calibrated). Agrees with teacher: share of "
-                   "test inputs where this generation predicts the class its teacher (the previous generation) "
-                   "predicts. Memorized noise: share of flipped training labels the generation reproduces.")
+        st.caption(tables.generation_caption(list(frame.columns), run["config"]["data"]["label_noise"] > 0))
     else:
         st.caption("Filled in as each generation finishes.")
     if was_active and epochs and not had_epochs:
@@ -180,6 +181,22 @@ def _point_detail(run_id: str, index: int, generations: list[int], run_arrays: d
                         key="point_probs")
     else:
         st.caption("A label-free run has no class probabilities to show.")
+
+
+def _features_panel(run: Mapping, generations: list[dict]) -> None:
+    """The learned features against fair baselines, and what a probe reaches with a few labels per class."""
+    st.subheader("Features against baselines")
+    best = (run.get("summary") or {}).get("best_generation")
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.plotly_chart(feature_figures.baselines_figure(generations, run["baselines"], best), key="baselines_chart")
+    with right:
+        efficiency = run.get("label_efficiency")
+        if efficiency:
+            st.plotly_chart(feature_figures.label_efficiency_figure(efficiency), key="label_efficiency_chart")
+        else:
+            st.caption("The label-efficiency chart appears when the run has finished.")
+    st.caption(feature_figures.BASELINES_CAPTION)
 
 
 def _clicked_point(event, n_points: int) -> int | None:

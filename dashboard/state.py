@@ -1,16 +1,15 @@
 """Process-wide resources of the app: one RunStore and one JobQueue per store root, the warm-up thread, and
 cached loading of stored arrays. Worker threads started here never call ``st.*``.
 
-torch, scikit-learn and umap-learn take seconds to import, so nothing here imports them at module level: the
-Launch page paints first, while the warm-up thread imports them, takes a tiny run through the trainer and
-compiles UMAP's code in the background.
+Training runs in the job queue's worker process, never in this one: the server imports neither torch nor
+umap-learn for a run, and a page's redraws cannot slow training down. The warm-up thread starts that process
+as soon as the first page is drawn, so it is warm by the time Launch is clicked.
 """
 from __future__ import annotations
 
 import logging
 import os
 import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,8 +22,6 @@ if TYPE_CHECKING:
     from core.storage.run_store import RunStore
 
 log = logging.getLogger(__name__)
-UMAP_QUIET_S = 15.0  # without a launch for this long after the imports, the UMAP compile goes ahead
-UMAP_HOLD_MAX_S = 30.0  # the longest it steps aside
 
 
 def store_root() -> str:
@@ -67,53 +64,34 @@ def _warm_figures() -> None:
     figures.accuracy_figure(pd.DataFrame({"generation": [0], "test_accuracy": [0.5]})).to_json()
 
 
-def _hold_umap_compile(root: str, since: float) -> None:
-    """Wait until a run launched since ``since`` is training, or the app has had UMAP_QUIET_S without a launch
-    (and no run is starting); at most UMAP_HOLD_MAX_S.
-
-    Compiling UMAP is seconds of GIL-holding work: meanwhile the server thread that talks to the browser gets
-    the GIL late, and a page switch or a first loss point reaches the screen seconds late. A new visitor's
-    first click is most often Launch, so the compile steps aside until that run has its first epoch; from then
-    on it runs alongside the training and is done before the run's first 2-D view is due.
-    """
-    from core.storage.run_store import RunStore
-
-    store = RunStore(root)
-    start = time.monotonic()
-    while time.monotonic() - start < UMAP_HOLD_MAX_S:
-        runs = [r for r in store.list_runs() if r["created"] >= since]
-        if any(store.epochs(r["id"]) for r in runs):
-            return  # a run is training
-        starting = any(r["status"] == "running" for r in runs)
-        if not starting and time.monotonic() - start >= UMAP_QUIET_S:
-            return
-        time.sleep(0.25)
-
-
-def _warm_up(root: str, since: float) -> None:
+def _warm_up(root: str) -> None:
     try:
-        import torch
-
-        from core.engine.jobs import JobQueue
-        from core.evaluation import embed
-
-        torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # the first optimizer imports torch._dynamo
-        JobQueue.warm_up()
+        _queue(root).start()  # spawns the worker process, which imports torch and takes a tiny run on its own
         _warm_figures()
-        _hold_umap_compile(root, since)
-        embed.warm_up()
-    except Exception:  # a failed warm-up only costs the first run its import and compile time
+    except Exception:  # a failed warm-up only costs the first run its start-up time
         log.exception("warm-up failed")
 
 
 @st.cache_resource(show_spinner=False)
 def start_warm_up() -> threading.Thread:
-    """Warm the process once, in a daemon thread, so no click waits for it: import the heavy libraries, take a
-    tiny run through the trainer and build the live charts (what Launch and Runs need first), then compile UMAP
-    (what a run's first 2-D view needs), out of the way of a first launch."""
-    thread = threading.Thread(target=_warm_up, args=(store_root(), time.time()), name="sdlab-warm-up", daemon=True)
+    """Warm up once, in a daemon thread, so no click waits for it: start the job queue's worker process (it
+    warms itself: torch, a tiny run, then UMAP's compile once a run is under way) and build the live charts."""
+    thread = threading.Thread(target=_warm_up, args=(store_root(),), name="sdlab-warm-up", daemon=True)
     thread.start()
     return thread
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _estimate(config_json: str):
+    from core.config import RunConfig
+    from core.engine.jobs import JobQueue
+
+    return JobQueue.estimate(RunConfig.from_json(config_json))
+
+
+def estimate(config):
+    """The run's expected time on this machine (a few timed steps of its model), cached per config."""
+    return _estimate(config.to_json())
 
 
 def drop_query_params(keys) -> None:

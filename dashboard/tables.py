@@ -36,6 +36,24 @@ def runs_frame(runs: Sequence[Mapping]) -> pd.DataFrame:
                                        "seed", "test acc", "ensemble acc", "k-NN acc", "started"])
 
 
+CAPTIONS = {
+    "ECE (calibration)": "ECE: expected calibration error (lower is better calibrated).",
+    "agrees with teacher": "Agrees with teacher: share of test inputs where this generation predicts the class its "
+                           "teacher (the previous generation) predicts.",
+    "memorized noise": "Memorized noise: share of flipped training labels the generation reproduces.",
+}
+CLEAN_LABELS_NOTE = ("k-NN and probe accuracies are scored with the clean labels, which training never saw; the "
+                     "training itself used the noisy ones.")
+
+
+def generation_caption(columns: Sequence[str], noisy: bool) -> str:
+    """The table's legend: only the columns it shows, and where labels were noisy, which labels score what."""
+    parts = [text for column, text in CAPTIONS.items() if column in columns]
+    if noisy and any(c in columns for c in ("k-NN acc", "probe acc")):
+        parts.append(CLEAN_LABELS_NOTE)
+    return " ".join(parts)
+
+
 def generation_frame(generations: Sequence[Mapping]) -> pd.DataFrame:
     """Per-generation metrics with readable column names; metrics the run lacks are left out."""
     frame = pd.DataFrame(list(generations))

@@ -101,7 +101,7 @@ def test_dry_run_launches_finishes_and_shows_on_runs(app_store):
     assert at.dataframe[0].value["status"].tolist() == ["finished"]
     metrics = {m.label: m.value for m in at.metric}
     n_gen = run["config"]["method"]["generations"]
-    assert metrics["generation"] == f"{n_gen} / {n_gen}"
+    assert metrics["generation"] == f"{n_gen - 1} of 0–{n_gen - 1}"  # numbered from 0, as in the legends
     subheaders = _texts(at, "subheader")
     assert {"Loss per epoch", "Accuracy per generation", "Per generation"} <= set(subheaders)
     assert "PCA view of the test features, generation by generation" in subheaders

@@ -111,3 +111,102 @@ def test_stroke_width_thickens_or_thins():
     assert float(ink.min()) < 4 < float(ink.max())  # some views thinner, some thicker than 4 pixels of ink
     assert float(ink.min()) >= 2 - 1e-5 and float(ink.max()) <= 4 + 0.5 * 12 + 1e-5
     assert torch.all(view[:, :2, :] == 0) and torch.all(view[:, 6:, :] == 0)  # nothing beyond one pixel out
+
+
+# ---- view strengths from the config, zoom-out, wider shifts, pasted fragments --------------------------------
+def test_default_specs_are_the_module_defaults():
+    from core.config import MethodConfig
+    from core.data.augment import GLOBAL_IMAGE, LOCAL_IMAGE, image_specs
+    from core.methods.dino import view_specs
+
+    assert image_specs() == (GLOBAL_IMAGE, LOCAL_IMAGE)
+    assert view_specs(MethodConfig()) == (GLOBAL_IMAGE, LOCAL_IMAGE)
+    wide, _ = view_specs(MethodConfig(view_shift=4.0, view_crop_min=0.9, view_crop_max=1.1, view_fragment=True))
+    assert (wide.shift, wide.crop, wide.fragment) == (4.0, (0.9, 1.1), 4)
+
+
+def _blob(n: int, side: int = 16) -> torch.Tensor:
+    """n copies of a 2×2 block of ink at the centre of a side×side canvas."""
+    x = torch.zeros(n, side, side)
+    x[:, side // 2 - 1: side // 2 + 1, side // 2 - 1: side // 2 + 1] = 1.0
+    return x.reshape(n, side * side)
+
+
+def _centroids(views: torch.Tensor, side: int = 16) -> torch.Tensor:
+    images = views.reshape(-1, side, side)
+    grid = torch.arange(side, dtype=torch.float32)
+    ink = images.sum(dim=(1, 2))
+    return torch.stack([(images.sum(2) * grid).sum(1) / ink, (images.sum(1) * grid).sum(1) / ink], 1)
+
+
+def test_shift_in_pixels_on_a_larger_canvas():
+    # A full-size window moved by up to 4 pixels: the blob's centre (7.5, 7.5) moves by at most 4 per axis, and
+    # the moves reach near 4 (they are uniform over ±4).
+    spec = ImageViewSpec(crop=(1.0, 1.0), shift=4.0)
+    moves = (_centroids(image_view(_blob(2000), (16, 16), spec, _gen(3))) - 7.5).abs()
+    assert float(moves.max()) <= 4.0 + 1e-4
+    assert float(moves.max()) > 3.8 and 1.6 < float(moves.mean()) < 2.4
+
+
+def test_a_window_larger_than_the_image_zooms_out_around_the_centre():
+    # Side 1.25 without shift: every sample gets the same, centred view (no random move from the window size),
+    # and the horizontal ramp steps by 1.25/7 per column in the middle: the content is shrunk.
+    ramp = (torch.arange(8.0) / 7).repeat(8, 1).reshape(1, 64).repeat(16, 1)
+    view = image_view(ramp, (8, 8), ImageViewSpec(crop=(1.25, 1.25)), _gen()).reshape(16, 8, 8)
+    assert torch.equal(view, view[:1].expand_as(view))
+    steps = view[:, 3:5, 3:5] - view[:, 3:5, 2:4]
+    np.testing.assert_allclose(steps.numpy(), 1.25 / 7, atol=1e-5)
+
+
+def test_pasted_fragment_is_a_four_by_four_piece_of_another_image():
+    from core.data.augment import paste_fragments
+
+    b = 64
+    values = 0.5 + torch.arange(b, dtype=torch.float32) / (2 * b)  # each source image one distinct level
+    sources = values[:, None, None, None].expand(b, 1, 16, 16).contiguous()
+    out = paste_fragments(torch.zeros(b, 1, 16, 16), sources, 4, _gen(2)).reshape(b, 16, 16)
+    for i in range(b):
+        inked = torch.nonzero(out[i])
+        assert len(inked) == 16  # one 4×4 square ...
+        assert torch.all(inked.max(0).values - inked.min(0).values == 3)
+        level = float(out[i].max())
+        assert level in values.tolist() and level != float(values[i])  # ... of another image of the batch
+
+
+def test_pasted_fragments_carry_ink_and_keep_the_brighter_pixel():
+    from core.data.augment import paste_fragments
+
+    b = 256
+    sources = torch.zeros(b, 1, 16, 16)
+    corners = torch.randint(0, 15, (b, 2), generator=_gen(4))
+    for i, (r, c) in enumerate(corners.tolist()):
+        sources[i, 0, r:r + 2, c:c + 2] = 1.0  # 4 pixels of ink: most 4×4 patches of these images are blank
+    background = torch.full((b, 1, 16, 16), 0.25)
+    out = paste_fragments(background, sources, 4, _gen(5))
+    added = (out - background).clamp(min=0).sum(dim=(1, 2, 3)) / 0.75  # pixels raised from 0.25 to 1
+    assert float(added.min()) >= 2 - 1e-4  # every pasted patch held at least two pixels of ink
+    assert torch.all(out >= background) and set(out.unique().tolist()) <= {0.25, 1.0}  # max, never erased
+
+
+def test_fragment_views_are_seeded_and_in_range():
+    from core.data.augment import image_specs
+
+    x = torch.from_numpy(np.pad(_digit_images(48), ((0, 0), (4, 4), (4, 4))).reshape(48, 256))
+    specs = image_specs(shift=4.0, crop=(0.9, 1.1), fragment=4)
+    a, b = make_views(x, (16, 16), 2, 0, _gen(9), specs), make_views(x, (16, 16), 2, 0, _gen(9), specs)
+    plain = make_views(x, (16, 16), 2, 0, _gen(9), image_specs(shift=4.0, crop=(0.9, 1.1)))
+    assert all(torch.equal(u, v) for u, v in zip(a, b))
+    assert all(float(v.min()) >= 0 and float(v.max()) <= 1 for v in a)
+    assert float((a[0] - plain[0]).abs().sum()) > 0  # the fragment changed the views
+
+
+def _digit_images(n: int) -> np.ndarray:
+    return _digits(n).numpy().reshape(n, 8, 8)
+
+
+def test_config_refuses_a_crop_range_upside_down():
+    from core.config import ConfigError, RunConfig
+
+    with pytest.raises(ConfigError, match="view_crop_min"):
+        RunConfig().override({"method.view_crop_min": 1.1, "method.view_crop_max": 0.9})
+    assert RunConfig().override({"method.view_crop_min": 1.1, "method.view_crop_max": 1.1}).method.view_crop_min == 1.1

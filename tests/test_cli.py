@@ -45,6 +45,15 @@ def test_dry_run_end_to_end(tmp_path):
     assert listed[0]["run_id"] == summary["run_id"] and listed[0]["status"] == "finished"
     shown = json.loads(cli("show", summary["run_id"], "--json", store=tmp_path).stdout)
     assert shown["generations"] == summary["generations"]
+    assert {"best_generation", "label_efficiency", "wall_seconds", "wall_time_s"} <= set(summary)
+    val = [g["val_accuracy"] for g in summary["generations"]]
+    assert summary["best_generation"] == val.index(max(val)) and summary["wall_seconds"] > 0
+    assert set(summary["label_efficiency"]) == {"features", "raw", "pca", "random_init"}
+    assert all(set(v) == {"1", "5", "10"} for v in summary["label_efficiency"].values())
+    assert {"raw_knn_accuracy", "pca_knn_accuracy", "random_init_knn_accuracy", "invariant_knn_accuracy",
+            "raw_kmeans_nmi"} <= set(summary["baselines"])
+    for key in ("best_generation", "label_efficiency", "wall_seconds", "baselines"):
+        assert shown[key] == summary[key], key
 
     export_dir = tmp_path / "export"
     cli("export", summary["run_id"], "--out", str(export_dir), store=tmp_path)

@@ -13,7 +13,7 @@ def test_digits_split_is_stratified_seeded_and_scaled():
     a = load_dataset(DataConfig(), seed=0)
     b = load_dataset(DataConfig(), seed=0)
     assert np.array_equal(a.x_test, b.x_test) and a.n_classes == 10 and a.image_shape == (8, 8)
-    assert len(a.x_train) + len(a.x_test) == 1797 and abs(len(a.x_test) - 0.2 * 1797) <= 1
+    assert len(a.x_train) + len(a.x_val) + len(a.x_test) == 1797 and abs(len(a.x_test) - 0.2 * 1797) <= 1
     assert a.x_train.min() >= 0 and a.x_train.max() <= 1 and a.x_test_raw.max() == 16
     counts = np.bincount(a.y_test)
     assert counts.max() - counts.min() <= 2  # stratified: ~36 per class
@@ -72,7 +72,7 @@ def test_valid_csv_and_npz():
     (_npz(X=np.eye(3)), "d.npz", "missing"),
     (_npz(X=np.ones(4), y=np.array([0, 1, 0, 1])), "d.npz", "2-D"),
     (_npz(X=np.eye(4), y=np.array([0, 1])), "d.npz", "one label per row"),
-    (_npz(X=np.array([[1.0], [np.inf], [2.0], [3.0]]), y=np.array([0, 1, 0, 1])), "d.npz", "NaN or infinite"),
+    (_npz(X=np.array([[1.0], [np.inf], [2.0], [3.0]]), y=np.array([0, 1, 0, 1])), "d.npz", "NaN, infinite or out-of-range"),
     (b"{}", "d.json", "unsupported file type"),
 ])
 def test_bad_uploads_get_clear_errors(content, filename, message):
@@ -81,9 +81,9 @@ def test_bad_uploads_get_clear_errors(content, filename, message):
 
 
 def test_pickled_npz_is_refused():
-    content = _npz(X=np.array([object(), object()], dtype=object), y=np.array([0, 1]))
-    with pytest.raises(DataError, match="not a readable NPZ"):
-        parse_upload(content, "evil.npz")
+    content = _npz(X=np.array([[object()], [object()]], dtype=object), y=np.array([0, 1]))
+    with pytest.raises(DataError, match="X must hold real numbers; got dtype object"):
+        parse_upload(content, "evil.npz")  # refused from the header: the pickle is never read
 
 
 def test_oversized_upload_is_refused_before_parsing():
@@ -96,4 +96,4 @@ def test_file_dataset_round_trip(tmp_path):
     rows = ["f1,f2,label"] + [f"{i},{i % 3},{i % 2}" for i in range(40)]
     path.write_text("\n".join(rows))
     data = load_dataset(DataConfig(name="file", path=str(path)), seed=0)
-    assert data.n_classes == 2 and len(data.x_train) + len(data.x_test) == 40
+    assert data.n_classes == 2 and len(data.x_train) + len(data.x_val) + len(data.x_test) == 40

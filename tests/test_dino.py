@@ -138,7 +138,8 @@ TINY = {"method.name": "dino", "method.generations": 2, "train.epochs": 3, "mode
         "model.batch_norm": True, "method.out_dim": 32, "train.batch_size": 128, "method.local_views": 1,
         "eval.embedding": "pca"}
 MONITORS = {"loss", "dino", "teacher_entropy", "log_k", "kl_teacher_student", "feature_std", "feature_std_reference",
-            "argmax_dims_used", "teacher_temp", "ema_momentum", "knn_accuracy"}
+            "argmax_dims_used", "teacher_temp", "ema_momentum", "knn_accuracy", "val_knn_accuracy", "argmax_share",
+            "argmax_top_share", "feature_effective_rank", "feature_effective_rank_floor"}
 
 
 class Recorder(Sink):
@@ -245,6 +246,9 @@ def test_collapse_warning_without_centering():
         summary["warnings"]
     last = sink.epochs[-1][2]
     assert last["teacher_entropy"] < 0.05 * last["log_k"] and last["argmax_dims_used"] <= 2
+    assert last["argmax_top_share"] >= 0.9 and last["argmax_share"] == last["argmax_dims_used"] / 32
+    assert any("turn method.centering on" in w for w in summary["warnings"])
+    assert not any("method.temperature" in w for w in summary["warnings"])  # a born-again key
     assert not _run({**COLLAPSE_FAST, "method.centering": True})["warnings"]  # the same run with centering is fine
 
 
@@ -264,3 +268,14 @@ def test_teach_dino_collapse_warns_on_every_seed():
     for seed in range(3):
         summary = trainer.run(get_preset("teach-dino-collapse").config({"seed": seed}))
         assert any("collapse" in w for w in summary["warnings"]), (seed, summary["warnings"])
+
+
+def test_divergence_advice_names_only_the_method_s_own_keys():
+    from core.engine.context import divergence_advice
+
+    ban_advice = divergence_advice(RunConfig())
+    dino_advice = divergence_advice(RunConfig().override({"method.name": "dino"}))
+    assert "train.lr" in ban_advice and "method.temperature" in ban_advice
+    assert "train.lr" in dino_advice and "method.student_temp" in dino_advice
+    assert "method.temperature" not in dino_advice
+    assert "train.grad_clip" in divergence_advice(RunConfig().override({"train.grad_clip": 0.0}))

@@ -165,35 +165,83 @@ def test_normalized_feature_std():
     assert ev.normalized_feature_std(torch.tensor(x)) == pytest.approx(1 / math.sqrt(d), rel=0.03)
 
 
+def test_effective_rank_hand_worked():
+    assert ev.effective_rank(np.eye(7)) == pytest.approx(7.0)  # equal singular values: full rank
+    rank_one = np.outer(np.arange(1.0, 11.0), [3.0, -1.0, 2.0, 0.5])
+    assert ev.effective_rank(rank_one) == pytest.approx(1.0)
+    # singular values 3 and 1: p = (3/4, 1/4), H = -(0.75 ln 0.75 + 0.25 ln 0.25) = 0.562335, exp(H) = 1.754765
+    assert ev.effective_rank(np.diag([3.0, 1.0])) == pytest.approx(1.754765, abs=1e-6)
+    assert ev.effective_rank(np.zeros((4, 3))) == 0.0
+    # not centred: rows that all point one way (plus nothing) count as one direction
+    assert ev.effective_rank(torch.ones(50, 8)) == pytest.approx(1.0)
+
+
+def test_argmax_top_share():
+    assert ev.argmax_top_share(np.eye(4)) == 0.25
+    assert ev.argmax_top_share(np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])) == 0.75
+
+
 def test_argmax_dims_used():
     assert ev.argmax_dims_used(np.eye(5)) == 5
     assert ev.argmax_dims_used(np.tile([0.1, 0.7, 0.2], (9, 1))) == 1
     assert ev.argmax_dims_used(torch.tensor([[2.0, -1.0], [3.0, 0.0], [0.0, 5.0]])) == 2
 
 
+def _epochs(entropies, top_shares=None, ranks=None):
+    """Per-epoch monitors as the label-free method reports them."""
+    n = len(entropies)
+    top_shares = top_shares if top_shares is not None else [0.1] * n
+    ranks = ranks if ranks is not None else [50.0] * n
+    return [{"teacher_entropy": h, "argmax_top_share": s, "feature_effective_rank": r}
+            for h, s, r in zip(entropies, top_shares, ranks)]
+
+
 def test_detect_uniform_collapse_from_right_epoch():
     k = 64  # log 64 = 4.159; uniform threshold 0.95 * 4.159 = 3.951
-    msg = ev.detect_collapse([2.0, 2.5, 3.0, 4.10, 4.15, 4.158], k)
-    assert msg is not None and "collapse" in msg and "uniform" in msg and "from epoch 3" in msg
+    (msg,) = ev.detect_collapse(_epochs([2.0, 2.5, 3.0, 4.10, 4.15, 4.158]), k)
+    assert "uniform collapse" in msg and "from epoch 3" in msg
     # a healthy dip resets the start; entropies computed from real uniform outputs
     uniform = ev.mean_entropy(np.full((8, k), 1.0 / k))
-    msg = ev.detect_collapse([uniform, uniform, 3.0, uniform, uniform, uniform], k)
+    (msg,) = ev.detect_collapse(_epochs([uniform, uniform, 3.0, uniform, uniform, uniform]), k)
     assert "uniform" in msg and "from epoch 3" in msg
 
 
-def test_detect_one_hot_collapse():
-    k = 64  # one-hot threshold 0.05 * 4.159 = 0.208
-    msg = ev.detect_collapse([3.0, 1.0, 0.1, 0.05, ev.mean_entropy(np.eye(k))], k)
-    assert msg is not None and "collapse" in msg and "one-hot" in msg and "from epoch 2" in msg
-    assert "uniform" not in msg
+def test_detect_one_hot_collapse_needs_one_winning_output():
+    k = 64  # one-hot threshold 0.1 * 4.159 = 0.416
+    entropies = [3.0, 1.0, 0.3, 0.05, ev.mean_entropy(np.eye(k))]
+    (msg,) = ev.detect_collapse(_epochs(entropies, top_shares=[0.1, 0.5, 0.95, 1.0, 1.0]), k)
+    assert "one-hot collapse" in msg and "from epoch 2" in msg and "uniform" not in msg
+    # the same entropies from a sharp teacher whose winner differs between inputs: healthy, not a collapse
+    sharp_but_varied = ev.argmax_top_share(np.eye(k))  # every input a different winner: 1/64
+    assert sharp_but_varied == pytest.approx(1 / k)
+    assert ev.detect_collapse(_epochs(entropies, top_shares=[sharp_but_varied] * 5), k) == []
+
+
+def test_detect_dimensional_collapse_against_the_floor():
+    k = 64
+    healthy_outputs = [2.0] * 5
+    (msg,) = ev.detect_collapse(_epochs(healthy_outputs, ranks=[40.0, 30.0, 4.0, 2.0, 1.5]), k, rank_floor=10.0)
+    assert "dimensional collapse" in msg and "from epoch 2" in msg and "1.5" in msg
+    assert ev.detect_collapse(_epochs(healthy_outputs, ranks=[40.0, 30.0, 4.0, 2.0, 1.5]), k) == []  # no floor
+    assert ev.detect_collapse(_epochs(healthy_outputs, ranks=[40.0] * 5), k, rank_floor=10.0) == []
+
+
+def test_collapse_warnings_name_the_setting_to_change():
+    k, one_hot = 64, _epochs([0.0] * 4, top_shares=[1.0] * 4, ranks=[1.0] * 4)
+    warnings = ev.detect_collapse(one_hot, k, rank_floor=10.0, advice=ev.collapse_advice(False, True))
+    assert len(warnings) == 2 and all("turn method.centering on" in w for w in warnings)
+    (msg,) = ev.detect_collapse(_epochs([4.159] * 4), k, advice=ev.collapse_advice(True, False))
+    assert "lower method.teacher_temp" in msg and "model.batch_norm" in msg
+    for centering in (True, False):  # a label-free run never hears of the born-again temperature
+        assert all("method.temperature" not in a for a in ev.collapse_advice(centering, False).values())
 
 
 def test_detect_collapse_healthy_or_too_short_is_none():
     k = 64
     # starts near uniform (as at initialisation), then entropy falls steadily
-    assert ev.detect_collapse([4.1, 3.5, 3.0, 2.5, 2.2], k) is None
+    assert ev.detect_collapse(_epochs([4.1, 3.5, 3.0, 2.5, 2.2]), k) == []
     # only the last two epochs are near uniform: not yet a sustained collapse
-    assert ev.detect_collapse([1.0, 2.0, 3.0, 4.15, 4.15], k) is None
-    assert ev.detect_collapse([], k) is None
+    assert ev.detect_collapse(_epochs([1.0, 2.0, 3.0, 4.15, 4.15]), k) == []
+    assert ev.detect_collapse([], k) == []
     # a run shorter than min_epochs counts when it is the whole history
-    assert "from epoch 0" in ev.detect_collapse([4.15, 4.15], k)
+    assert "from epoch 0" in ev.detect_collapse(_epochs([4.15, 4.15]), k)[0]

@@ -105,3 +105,33 @@ def test_cancel_of_queued_run_is_immediate(tmp_path):
     run_id = store.create_run({})
     store.request_cancel(run_id)
     assert store.get_run(run_id)["status"] == "cancelled" and store.cancel_requested(run_id)
+
+
+def test_a_store_from_before_label_efficiency_gains_the_column(tmp_path):
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "runs.sqlite")
+    db.executescript("""CREATE TABLE runs (
+        id TEXT PRIMARY KEY, status TEXT NOT NULL, config TEXT NOT NULL, created REAL NOT NULL,
+        started REAL, finished REAL, error TEXT, pid INTEGER, pid_start TEXT, host TEXT,
+        info TEXT, baselines TEXT, warnings TEXT, summary TEXT, sweep_id TEXT, label TEXT,
+        cancel_requested INTEGER NOT NULL DEFAULT 0);
+        INSERT INTO runs (id, status, config, created, started, finished)
+        VALUES ('old', 'finished', '{}', 1.0, 10.0, 12.5);""")
+    db.commit()
+    db.close()
+    store = RunStore(tmp_path)
+    old = store.summary("old")
+    assert old["label_efficiency"] is None and old["best_generation"] is None
+    assert old["wall_seconds"] == old["wall_time_s"] == 2.5  # from its start and end
+    store.set_label_efficiency("old", {"raw": {"1": 0.5}})
+    assert store.get_run("old")["label_efficiency"] == {"raw": {"1": 0.5}}
+    assert RunStore(tmp_path).summary("old")["label_efficiency"] == {"raw": {"1": 0.5}}  # reopening is fine
+
+
+def test_summary_keeps_what_the_run_ended_with(tmp_path):
+    store = RunStore(tmp_path)
+    run_id = store.create_run({})
+    store.finish(run_id, "finished", summary={"best_generation": 2, "wall_time_s": 3.25, "warnings": []})
+    summary = store.summary(run_id)
+    assert summary["best_generation"] == 2 and summary["wall_seconds"] == 3.25 and summary["wall_time_s"] == 3.25

@@ -27,7 +27,7 @@ def test_grid_sweep_on_two_local_workers(tmp_path, capsys):
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert set(report) == {"sweep_id", "status", "objective", "trials", "best"}
-    assert report["status"] == "finished" and report["objective"] == "best_test_accuracy"
+    assert report["status"] == "finished" and report["objective"] == "best_val_accuracy"
     assert "trial" in out.stderr  # the progress bar
     trials = report["trials"]
     assert sorted((t["params"]["method.alpha"], t["params"]["method.temperature"]) for t in trials) == \

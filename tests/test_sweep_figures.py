@@ -48,7 +48,7 @@ def test_parallel_coordinates_show_each_scored_point():
     lines = [trace for trace in fig.data if trace.mode == "lines"]  # Optuna draws one line per point
     assert len(lines) == 3
     axes = [[label for label, _ in line.customdata] for line in lines]
-    assert all(a == ["best_test_accuracy", "method.alpha", "method.temperature"] for a in axes)
+    assert all(a == ["best_val_accuracy", "method.alpha", "method.temperature"] for a in axes)
     shown = sorted(float(line.customdata[0][1]) for line in lines)
     assert shown == pytest.approx([0.62, 0.75, 0.90], abs=1e-3)
 

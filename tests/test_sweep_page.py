@@ -74,7 +74,7 @@ def test_a_stored_sweep_reopens_with_its_table_figures_and_best(store):
     assert at.selectbox(key="sweep").value == report["sweep_id"]
     shown = _metrics(at)
     assert shown["Status"] == "finished" and shown["Runs ended"] == "4 / 4"
-    assert shown["Best best_test_accuracy"] == f"{report['best']['objective']:.4f}"
+    assert shown["Best best_val_accuracy"] == f"{report['best']['objective']:.4f}"
     table = at.dataframe[0].value
     assert len(table) == 4 and set(table["status"]) == {"finished"}
     assert sorted(zip(table["method.alpha"], table["method.temperature"])) == \

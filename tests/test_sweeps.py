@@ -53,11 +53,11 @@ BAD_SPECS = [
     (lambda: SweepSpec(params=(ALPHAS,), objective="loss"), "objective 'loss'"),
     (lambda: SweepSpec(params=(ALPHAS,), seeds=0), "seeds=0"),
     (lambda: SweepSpec(params=(ALPHAS,), preset="mnist"), "unknown preset 'mnist'"),
-    (lambda: SweepSpec(params=(ALPHAS,), objective="born_again_gain", overrides={"method.generations": 1}),
+    (lambda: SweepSpec(params=(ALPHAS,), objective="born_again_val_gain", overrides={"method.generations": 1}),
      "needs method.generations >= 2"),
-    (lambda: SweepSpec(params=(Param("method.generations", values=(1, 3)),), objective="born_again_gain"),
+    (lambda: SweepSpec(params=(Param("method.generations", values=(1, 3)),), objective="born_again_val_gain"),
      "needs method.generations >= 2"),
-    (lambda: SweepSpec(params=(Param("method.name", values=("ban", "dino")),)), "method dino reports no test"),
+    (lambda: SweepSpec(params=(Param("method.name", values=("ban", "dino")),)), "method dino reports no validation accuracy"),
 ]
 
 
@@ -83,15 +83,22 @@ def test_spec_round_trip_and_trial_configs():
     assert [type(v) for p in whole.params for v in p.values] == [float, float, int, int]
 
 
-def test_objectives_against_hand_computed_values():
-    gens = [{"test_accuracy": 0.50, "knn_accuracy": 0.61}, {"test_accuracy": 0.72, "knn_accuracy": 0.64},
-            {"test_accuracy": 0.66, "knn_accuracy": 0.70}]
-    assert objective_value("best_test_accuracy", gens) == 0.72
-    assert objective_value("born_again_gain", gens) == pytest.approx(0.22)
-    assert objective_value("final_knn_accuracy", gens) == 0.70
-    assert objective_value("born_again_gain", gens[:1]) is None
-    assert objective_value("final_knn_accuracy", []) is None
-    assert objective_value("best_test_accuracy", [{"knn_accuracy": 0.5}]) is None
+def test_objectives_read_validation_never_test():
+    gens = [{"val_accuracy": 0.50, "val_knn_accuracy": 0.61, "test_accuracy": 0.99, "knn_accuracy": 0.99},
+            {"val_accuracy": 0.72, "val_knn_accuracy": 0.64, "test_accuracy": 0.10, "knn_accuracy": 0.10},
+            {"val_accuracy": 0.66, "val_knn_accuracy": 0.70, "test_accuracy": 0.99, "knn_accuracy": 0.99}]
+    assert objective_value("best_val_accuracy", gens) == 0.72
+    assert objective_value("born_again_val_gain", gens) == pytest.approx(0.22)
+    assert objective_value("final_val_knn_accuracy", gens) == 0.70
+    assert objective_value("born_again_val_gain", gens[:1]) is None
+    assert objective_value("final_val_knn_accuracy", []) is None
+    assert objective_value("best_val_accuracy", [{"test_accuracy": 0.5}]) is None  # no validation: no value
+
+
+def test_a_stored_sweep_with_a_test_objective_resumes_on_validation():
+    spec = SweepSpec(params=(ALPHAS,)).to_dict()
+    spec["objective"] = "best_test_accuracy"
+    assert SweepSpec.from_dict(spec).objective == "best_val_accuracy"
 
 
 def test_best_point_is_the_highest_mean_over_finished_seeds():
@@ -133,7 +140,7 @@ def test_grid_sweep_writes_ordinary_runs_and_the_true_best(tmp_path):
     spec = SweepSpec(params=(ALPHAS,), seeds=2, overrides={"train.epochs": 2})
     seen = []
     report = run_sweep(store, spec, InlineExecutor(), progress=seen.append)
-    assert report["status"] == "finished" and report["objective"] == "best_test_accuracy"
+    assert report["status"] == "finished" and report["objective"] == "best_val_accuracy"
     assert [s["done"] for s in seen] == [1, 2, 3, 4] and seen[-1]["total"] == 4
     runs = {r["id"]: r for r in store.list_runs(sweep_id=report["sweep_id"])}
     assert len(runs) == 4 == len(report["trials"])
@@ -146,7 +153,7 @@ def test_grid_sweep_writes_ordinary_runs_and_the_true_best(tmp_path):
         assert run["config"]["method"]["alpha"] == t["params"]["method.alpha"] and run["config"]["seed"] == t["seed"]
         generations = store.generations(t["run_id"])
         assert len(generations) == 2 and len(store.epochs(t["run_id"])) == 4  # replayed into the store
-        assert t["objective"] == max(g["test_accuracy"] for g in generations)
+        assert t["objective"] == max(g["val_accuracy"] for g in generations)  # chosen on validation
         assert not list(store.artifact_dir(t["run_id"]).glob("*.pt"))  # sweeps keep no weights by default
         means.setdefault(t["params"]["method.alpha"], []).append(t["objective"])
     best_alpha = max(means, key=lambda a: sum(means[a]) / 2)

@@ -83,3 +83,13 @@ def test_metric_by_generation_gives_mean_and_sample_std():
     assert lone["n"] == 1 and np.isnan(lone["std"])
     table = tables.mean_std_table(series)
     assert table.loc["group", "gen 0"] == "0.700 ± 0.141" and table.loc["solo", "gen 1"] == "0.900"
+
+
+def test_the_generation_caption_explains_only_the_columns_shown():
+    label_free = tables.generation_caption(["generation", "k-NN acc", "probe acc"], noisy=False)
+    assert "Agrees with teacher" not in label_free and "Memorized noise" not in label_free
+    born_again = tables.generation_caption(["test acc", "ECE (calibration)", "agrees with teacher",
+                                            "memorized noise", "k-NN acc"], noisy=True)
+    assert "Agrees with teacher" in born_again and "Memorized noise" in born_again
+    assert "scored with the clean labels" in born_again
+    assert "clean labels" not in tables.generation_caption(["k-NN acc"], noisy=False)

@@ -7,9 +7,11 @@ import sys
 from pathlib import Path
 
 from core.cli.errors import USAGE_ERRORS, Parser, UsageError
+from core.cli import strict_json
 from core.cli.progress import ProgressSink
 from core.cli.sweep import add_sweep_parser
 from core.config import RunConfig, all_keys, parse_assignments
+from core.data.files import read_file
 from core.presets import PRESETS, get_preset
 from core.storage import export as exporter
 from core.storage.run_store import RunStore
@@ -23,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, help="a config JSON file (as written by export) instead of a preset")
     run.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                      help="override a config key, e.g. --set method.alpha=0.5 (repeatable)")
+    run.add_argument("--estimate", action="store_true",
+                     help="print how long the run would take on this machine (a few timed steps) and exit")
     run.add_argument("--json", action="store_true",
                      help="print the final summary as one JSON object (one line per run of a comparison preset)")
     lst = sub.add_parser("list", help="list the runs in the store")
@@ -41,13 +45,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# What ``run --json`` prints of a run's summary.
+RUN_JSON_KEYS = ("run_id", "status", "config", "generations", "baselines", "best_generation", "label_efficiency",
+                 "wall_seconds", "wall_time_s", "warnings", "error")
+
+
 def cmd_run(args, store: RunStore) -> int:
     """Run a preset (each variant of a comparison preset in turn) or a config file; one summary per run."""
     updates = parse_assignments(args.sets)
     if args.config:
-        configs = [RunConfig.from_json(args.config.read_text()).override(updates)]
+        configs = [read_config(args.config).override(updates)]
     else:
         configs = get_preset(args.preset).configs(updates)
+    for config in configs:  # a data file that cannot be used is refused before any run exists
+        if config.data.name == "file":
+            read_file(Path(config.data.path), config.data.label_column)
+    if args.estimate:
+        from core.engine.estimate import estimate
+
+        for config in configs:
+            print(f"{args.preset if not args.config else args.config}: {estimate(config).describe()}")
+        return 0
     from core.engine.runner import execute
 
     statuses = []
@@ -59,8 +77,7 @@ def cmd_run(args, store: RunStore) -> int:
             progress.close()
         statuses.append(summary["status"])
         if args.json:
-            print(json.dumps({k: summary.get(k) for k in ("run_id", "status", "config", "generations",
-                                                            "baselines", "warnings", "error")}), flush=True)
+            print(strict_json.dumps({k: summary.get(k) for k in RUN_JSON_KEYS}), flush=True)
         else:
             print(exporter.summary_text(summary), flush=True)
     return 0 if all(s == "finished" for s in statuses) else 1
@@ -69,7 +86,7 @@ def cmd_run(args, store: RunStore) -> int:
 def cmd_list(args, store: RunStore) -> int:
     runs = store.list_runs()
     if args.json:
-        print(json.dumps([exporter.run_row(r) for r in runs]))
+        print(strict_json.dumps([exporter.run_row(r) for r in runs]))
     else:
         print(exporter.runs_table(runs))
     return 0
@@ -77,11 +94,40 @@ def cmd_list(args, store: RunStore) -> int:
 
 def cmd_show(args, store: RunStore) -> int:
     summary = store.summary(args.run_id)
-    print(json.dumps(summary) if args.json else exporter.summary_text(summary))
+    print(strict_json.dumps(summary) if args.json else exporter.summary_text(summary))
     return 0
 
 
+def read_config(path: Path) -> RunConfig:
+    """A config JSON file; UsageError (exit 2) naming the file when it cannot be read or is not a config."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = "a folder, not a file" if path.is_dir() else "not UTF-8 text" if isinstance(
+            exc, UnicodeDecodeError) else exc.strerror or str(exc)
+        raise UsageError(f"error: --config {path}: cannot read it ({reason})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"error: --config {path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"error: --config {path}: must hold a JSON object of config sections, "
+                         f"got {type(data).__name__}")
+    return RunConfig.from_dict(data)
+
+
+def check_out_folder(out: Path) -> None:
+    """UsageError unless ``out`` is, or can become, a folder: not an existing file, not below one."""
+    for folder in (out, *out.parents):
+        if folder.exists() and not folder.is_dir():
+            where = "is a file" if folder == out else f"is below {folder}, which is a file"
+            raise UsageError(f"error: --out {out} {where}; name a folder")
+        if folder.exists():
+            break
+
+
 def cmd_export(args, store: RunStore) -> int:
+    check_out_folder(args.out)
     written = exporter.export_run(store, args.run_id, args.out)
     print("\n".join(str(p) for p in written))
     return 0

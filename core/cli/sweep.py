@@ -30,7 +30,8 @@ def add_sweep_parser(sub) -> None:
     p.add_argument("--sampler", choices=SAMPLERS, default="grid", help="grid (default), random or tpe (Optuna)")
     p.add_argument("--trials", type=int, help="points to evaluate (grid: the whole grid; random/tpe: 10)")
     p.add_argument("--seeds", type=int, default=1, help="runs per point; the objective is their mean")
-    p.add_argument("--objective", choices=list(OBJECTIVES), default="best_test_accuracy", help="to maximise")
+    p.add_argument("--objective", choices=list(OBJECTIVES), default="best_val_accuracy",
+                   help="to maximise, measured on the validation split (never on test)")
     p.add_argument("--executor", choices=EXECUTORS, default="local",
                    help="local worker processes (default) or a running Dask cluster")
     p.add_argument("--address", help="Dask scheduler, e.g. tcp://127.0.0.1:8786 (default $SDLAB_DASK_ADDRESS)")

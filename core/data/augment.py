@@ -4,8 +4,10 @@
 
 Images (flat rows in [0, 1]): strokes are thickened or thinned (a blend towards a 3×3 dilation or erosion),
 then one ``affine_grid``/``grid_sample`` call per view crops, zooms, shifts (and optionally rotates) every
-sample by its own offsets; optional pixel masking and noise follow; values stay in [0, 1]. Global views keep
-80-100% of the image side, local views zoom into a window of 60-80%.
+sample by its own offsets; optionally a small patch of another image of the batch is pasted on (clutter the
+features should learn to ignore); optional pixel masking and noise follow; values stay in [0, 1]. By default
+global views keep 80-100% of the image side, local views zoom into a window of 60-80%; ``image_specs`` builds
+other strengths (a wider shift for a digit on a larger canvas, a window larger than the image to zoom out).
 Other vectors (2-D toy sets, CSV features, standardised): per-sample scaling, feature masking and
 gaussian noise.
 """
@@ -21,12 +23,13 @@ import torch.nn.functional as F
 class ImageViewSpec:
     """How strongly one kind of image view distorts its input; the defaults leave the image as it is."""
 
-    crop: tuple[float, float] = (1.0, 1.0)  # side of the sampled window, as a fraction of the image side
+    crop: tuple[float, float] = (1.0, 1.0)  # side of the sampled window / the image side (> 1 zooms out)
     shift: float = 0.0  # largest extra translation of the window, in pixels
     rotate: float = 0.0  # largest rotation of the window, in degrees
     thickness: float = 0.0  # largest blend towards a 3×3 dilation (thicker strokes) or erosion (thinner ones)
     mask: float = 0.0  # probability that a pixel is set to 0
     noise: float = 0.0  # std of the additive gaussian noise
+    fragment: int = 0  # side of a patch of another image of the batch pasted at a random position; 0: none
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,16 @@ GLOBAL_IMAGE = ImageViewSpec(crop=(0.8, 1.0), shift=1.0, thickness=0.3)
 LOCAL_IMAGE = ImageViewSpec(crop=(0.6, 0.8), shift=1.0, thickness=0.3)
 GLOBAL_VECTOR = VectorViewSpec(scale=0.1, mask=0.1, noise=0.1)
 LOCAL_VECTOR = VectorViewSpec(scale=0.2, mask=0.3, noise=0.2)
+FRAGMENT_SIDE = 4  # side of the patch a fragment view pastes
+FRAGMENT_MIN_INK = 2.0  # a pasted patch holds at least this much ink (two full pixels): never a blank patch
+
+
+def image_specs(shift: float = 1.0, crop: tuple[float, float] = (0.8, 1.0),
+                fragment: int = 0) -> tuple[ImageViewSpec, ImageViewSpec]:
+    """(global, local) image view specs: ``crop`` is the global window's side range, ``shift`` (pixels) and
+    ``fragment`` apply to both kinds. The defaults give GLOBAL_IMAGE and LOCAL_IMAGE."""
+    return (ImageViewSpec(crop=crop, shift=shift, thickness=GLOBAL_IMAGE.thickness, fragment=fragment),
+            ImageViewSpec(crop=LOCAL_IMAGE.crop, shift=shift, thickness=LOCAL_IMAGE.thickness, fragment=fragment))
 
 
 def _uniform(shape: tuple[int, ...], low: float, high: float, generator: torch.Generator,
@@ -73,9 +86,10 @@ def image_view(x: torch.Tensor, image_shape: tuple[int, int], spec: ImageViewSpe
     if spec.thickness > 0:
         images = _stroke_width(images, _uniform((b, 1, 1, 1), -spec.thickness, spec.thickness, generator, x.device))
     side = _uniform((b,), *spec.crop, generator, x.device)  # window side in units of the image side
-    # The window centre may move so that the window stays inside the image, plus up to `shift` pixels more.
-    room_x = (1 - side) + 2 * spec.shift / w  # normalised coordinates span 2 per image side
-    room_y = (1 - side) + 2 * spec.shift / h
+    # The window centre may move so that the window stays inside the image (a window larger than the image may
+    # not move for that reason), plus up to `shift` pixels more.
+    room_x = (1 - side).clamp(min=0) + 2 * spec.shift / w  # normalised coordinates span 2 per image side
+    room_y = (1 - side).clamp(min=0) + 2 * spec.shift / h
     cx = room_x * _uniform((b,), -1.0, 1.0, generator, x.device)
     cy = room_y * _uniform((b,), -1.0, 1.0, generator, x.device)
     angle = torch.deg2rad(_uniform((b,), -spec.rotate, spec.rotate, generator, x.device))
@@ -83,9 +97,36 @@ def image_view(x: torch.Tensor, image_shape: tuple[int, int], spec: ImageViewSpe
     theta = torch.stack([torch.stack([cos, -sin, cx], 1), torch.stack([sin, cos, cy], 1)], 1)  # (B, 2, 3)
     grid = F.affine_grid(theta, [b, 1, h, w], align_corners=False)
     out = F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    if spec.fragment > 0:
+        out = paste_fragments(out, x.reshape(b, 1, h, w), spec.fragment, generator)
     out = out.reshape(b, h * w) * _keep_mask((b, h * w), spec.mask, generator, x.device)
     out = out + spec.noise * torch.randn(out.shape, generator=generator, device=generator.device).to(x.device)
     return out.clamp_(0.0, 1.0)
+
+
+def paste_fragments(images: torch.Tensor, sources: torch.Tensor, side: int,
+                    generator: torch.Generator) -> torch.Tensor:
+    """Paste on each of ``images`` (B, 1, H, W) a side×side patch of another row of ``sources`` (same shape),
+    drawn among that row's patches holding at least FRAGMENT_MIN_INK (any patch where none does), at a random
+    position; where the patch overlaps strokes the brighter pixel stays (strokes cross, none is erased)."""
+    b, _, h, w = images.shape
+    if b < 2 or side > min(h, w):
+        return images
+    rand = lambda high, shape: torch.randint(high, shape, generator=generator, device=generator.device)  # noqa: E731
+    other = (torch.arange(b) + 1 + rand(b - 1, (b,)).cpu()) % b  # i + 1 .. i + b − 1: never the image itself
+    patches = F.unfold(sources[other.to(sources.device)], side)  # (B, side², positions)
+    ink = patches.sum(1)  # (B, positions)
+    weights = (ink >= FRAGMENT_MIN_INK).float()
+    weights[weights.sum(1) == 0] = 1.0
+    pick = torch.multinomial(weights.to(generator.device), 1, generator=generator).to(images.device)  # (B, 1)
+    patch = patches.gather(2, pick[:, None, :].expand(b, side * side, 1)).reshape(b, side, side)
+    top, left = rand(h - side + 1, (b, 1, 1)).to(images.device), rand(w - side + 1, (b, 1, 1)).to(images.device)
+    steps = torch.arange(side, device=images.device)
+    rows, cols = top + steps[None, :, None], left + steps[None, None, :]  # (B, side, 1), (B, 1, side)
+    batch = torch.arange(b, device=images.device)[:, None, None]
+    out = images.clone()
+    out[batch, 0, rows, cols] = torch.maximum(out[batch, 0, rows, cols], patch)
+    return out
 
 
 def vector_view(x: torch.Tensor, spec: VectorViewSpec, generator: torch.Generator) -> torch.Tensor:
@@ -96,15 +137,17 @@ def vector_view(x: torch.Tensor, spec: VectorViewSpec, generator: torch.Generato
 
 
 def make_views(x: torch.Tensor, image_shape: tuple[int, int] | None, n_global: int = 2, n_local: int = 0,
-               generator: torch.Generator | None = None) -> list[torch.Tensor]:
-    """``n_global`` mild views then ``n_local`` aggressive ones of the batch ``x``, each (B, D) like ``x``."""
+               generator: torch.Generator | None = None,
+               specs: tuple[ImageViewSpec, ImageViewSpec] | None = None) -> list[torch.Tensor]:
+    """``n_global`` mild views then ``n_local`` aggressive ones of the batch ``x``, each (B, D) like ``x``.
+    ``specs`` (global, local) replaces GLOBAL_IMAGE and LOCAL_IMAGE for images."""
     if generator is None:
         generator = torch.Generator().manual_seed(0)
     if image_shape is not None:
         if x.shape[1] != image_shape[0] * image_shape[1]:
             raise ValueError(f"rows of {x.shape[1]} values do not match image_shape {image_shape}")
         one = lambda spec: image_view(x, image_shape, spec, generator)  # noqa: E731
-        specs = (GLOBAL_IMAGE, LOCAL_IMAGE)
+        specs = specs or (GLOBAL_IMAGE, LOCAL_IMAGE)
     else:
         one = lambda spec: vector_view(x, spec, generator)  # noqa: E731
         specs = (GLOBAL_VECTOR, LOCAL_VECTOR)

@@ -103,7 +103,10 @@ def _check_size(rows: int, features: int, source: str) -> None:
 def _csv_shape_from_text(content: bytes, filename: str) -> tuple[int, int]:
     """Rows (after the header) and columns of a CSV, counted on the raw bytes before pandas parses anything."""
     header, _, body = content.partition(b"\n")
-    columns = len(next(csv.reader([header.decode("utf-8", errors="replace")]), []))
+    try:
+        columns = len(next(csv.reader([header.decode("utf-8", errors="replace").rstrip("\r")]), []))
+    except csv.Error as exc:
+        raise DataError(f"{filename}: not a readable CSV file ({exc})") from None
     rows = sum(1 for line in body.split(b"\n") if line.strip())
     return rows, columns
 

@@ -1,7 +1,10 @@
-"""A job queue inside the calling process: submit / cancel / status, with a concurrency cap.
+"""The job queue: submit / cancel / status, with a concurrency cap.
 
-Workers are threads, so a run starts at once with imports and compiled code already warm. They never touch
-a UI: everything they produce goes to the store, which the pages poll.
+Each slot of the cap is a dispatcher thread here and a warm worker process (core.engine.worker) that trains:
+the process is spawned and warmed when the queue starts, so a run starts at once, and it never shares the
+caller's interpreter, so a web server polling the store stays quick and cannot slow training down. Everything
+a run produces goes to the store, which the pages read. ``processes=False`` runs jobs in the dispatcher
+threads instead (for scripts that want no extra process).
 """
 from __future__ import annotations
 
@@ -9,10 +12,15 @@ import os
 import queue
 import threading
 
+from typing import TYPE_CHECKING
+
 from core.config import RunConfig
-from core.engine import generations
-from core.engine.runner import execute
+from core.engine.budget import BUDGET_ENV, run_budget
+from core.engine.worker import WorkerProcess
 from core.storage.run_store import RunStore
+
+if TYPE_CHECKING:
+    from core.engine.estimate import Estimate
 
 DEFAULT_CAP = int(os.environ.get("SDLAB_MAX_JOBS", "1"))  # one run at a time fills 2 cores
 MAX_WAITING = 20  # runs queued behind the running ones; a page cannot pile up thousands
@@ -22,17 +30,22 @@ class QueueFull(RuntimeError):
     """The queue already holds MAX_WAITING runs waiting to start."""
 
 
-class JobQueue:
-    """Runs submitted configs in at most ``cap`` worker threads, oldest first."""
+class OverBudget(RuntimeError):
+    """The run's estimated time is over this server's budget (``SDLAB_MAX_RUN_SECONDS``)."""
 
-    def __init__(self, store: RunStore, cap: int = DEFAULT_CAP):
+
+class JobQueue:
+    """Runs submitted configs in at most ``cap`` worker processes, oldest first."""
+
+    def __init__(self, store: RunStore, cap: int = DEFAULT_CAP, processes: bool = True):
         if cap < 1:
             raise ValueError(f"job cap {cap}: must be at least 1")
         self.store = store
+        self._processes = [WorkerProcess(f"sdlab-worker-{i}") for i in range(cap)] if processes else None
         self._pending: queue.Queue[tuple[str, RunConfig]] = queue.Queue()
         self._stops: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
-        self._workers = [threading.Thread(target=self._work, name=f"sdlab-job-{i}", daemon=True)
+        self._workers = [threading.Thread(target=self._work, args=(i,), name=f"sdlab-job-{i}", daemon=True)
                          for i in range(cap)]
         for worker in self._workers:
             worker.start()
@@ -43,6 +56,12 @@ class JobQueue:
         if self._pending.qsize() >= MAX_WAITING:
             raise QueueFull(f"{MAX_WAITING} runs are already waiting to start; wait for them or cancel some "
                             f"on the Runs page")
+        budget = run_budget()
+        if budget is not None:
+            expected = self.estimate(config)
+            if expected.total_seconds > budget:
+                raise OverBudget(f"this run would take {expected.describe()}, over this server's budget of "
+                                 f"{budget:g} s ({BUDGET_ENV}); lower train.epochs or method.generations")
         run_id = self.store.create_run(config.to_dict(), label=label, sweep_id=sweep_id)
         with self._lock:
             self._stops[run_id] = threading.Event()
@@ -65,27 +84,47 @@ class JobQueue:
         with self._lock:
             return list(self._stops)
 
-    def _work(self) -> None:
+    def start(self) -> None:
+        """Spawn and warm the worker processes now (they otherwise start with the first run)."""
+        for process in self._processes or ():
+            process.start()
+
+    def close(self) -> None:
+        """Stop the worker processes (the queue's threads end with the calling process)."""
+        for process in self._processes or ():
+            process.close()
+
+    def _work(self, slot: int) -> None:
         while True:
             run_id, config = self._pending.get()
             with self._lock:
                 stop = self._stops[run_id]
             try:
                 if not stop.is_set() and self.store.get_run(run_id)["status"] == "queued":
-                    execute(config, self.store, run_id, stop_event=stop)
+                    self._execute(slot, run_id, config, stop)
+            except Exception as exc:  # never lose the dispatcher: the run is marked failed with the reason
+                self.store.finish(run_id, "failed", f"{type(exc).__name__}: {exc}")
             finally:
                 with self._lock:
                     self._stops.pop(run_id, None)
                 self._pending.task_done()
 
-    @staticmethod
-    def warm_up() -> None:
-        """One tiny run through the generation loop, with no store: the first real run then finds every code
-        path imported and warm."""
-        from core.presets import get_preset
+    def _execute(self, slot: int, run_id: str, config: RunConfig, stop: threading.Event) -> None:
+        if self._processes is None:
+            from core.engine.runner import execute
 
-        generations.run(get_preset("dry-run").config().override({
-            "method.generations": 1, "train.epochs": 1, "eval.embedding": "none", "eval.save_weights": False}))
+            execute(config, self.store, run_id, stop_event=stop)
+            return
+        died = self._processes[slot].run(str(self.store.root), run_id, config.to_dict())
+        if died is not None:
+            self.store.finish(run_id, "failed", died)
+
+    @staticmethod
+    def estimate(config: RunConfig) -> Estimate:
+        """How long ``config`` would take here (a few timed steps of its model; see core.engine.estimate)."""
+        from core.engine.estimate import estimate
+
+        return estimate(config)
 
     def join(self) -> None:
         """Wait until every submitted run has ended (for tests and scripts)."""

@@ -5,10 +5,13 @@ Hooks, in the order a run calls them:
 - ``on_start(info, arrays)``: once, after the data are loaded. ``info`` holds the dataset's facts (sizes, classes,
   image shape, flipped-label count), the method's loss parts, generations and epochs; ``arrays`` the test inputs
   for display, the test labels, the clean and given training labels and the flipped indices.
-- ``on_baselines(baselines)``: once, before generation 0 trains: k-NN accuracies of reference features.
+- ``on_baselines(baselines)``: before generation 0 trains: k-NN accuracies (and cluster quality) of reference
+  features; once more at the end with the compute-matched control's numbers added, when the run has one.
 - ``on_epoch(generation, epoch, metrics)``: after every epoch: the loss parts and the method's monitors.
 - ``on_generation(generation, metrics, arrays, state_dict)``: after a generation is trained and evaluated: its
   metrics, its arrays (test features, probabilities, the 2-D view) and its weights on the CPU.
+- ``on_label_efficiency(results)``: once, after the last generation: few-shot linear-probe accuracies,
+  ``{feature set: {"1": accuracy, "5": ..., "10": ...}}``.
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ class Sink:
     def on_epoch(self, generation: int, epoch: int, metrics: dict[str, float]) -> None: ...
     def on_generation(self, generation: int, metrics: dict, arrays: dict[str, np.ndarray],
                       state_dict: dict[str, torch.Tensor]) -> None: ...
+    def on_label_efficiency(self, results: dict[str, dict[str, float]]) -> None: ...
 
 
 class StoreSink(Sink):
@@ -50,6 +54,9 @@ class StoreSink(Sink):
             self.store.save_weights(self.run_id, generation, state_dict)
         self.store.add_generation(self.run_id, generation, metrics)
 
+    def on_label_efficiency(self, results: dict[str, dict[str, float]]) -> None:
+        self.store.set_label_efficiency(self.run_id, results)
+
 
 class FanOut(Sink):
     """Forwards each report to several sinks in order."""
@@ -72,3 +79,7 @@ class FanOut(Sink):
     def on_generation(self, *a) -> None:
         for s in self.sinks:
             s.on_generation(*a)
+
+    def on_label_efficiency(self, *a) -> None:
+        for s in self.sinks:
+            s.on_label_efficiency(*a)

@@ -1,7 +1,8 @@
 """What a trained generation is worth, measured with labels that training never saw (or saw noisy): accuracy,
-NLL, calibration, agreement with its teacher, the ensemble so far, memorised noise, k-NN and linear-probe accuracy
-of its features, and a 2-D view of its test features aligned to the previous generation's. Also the run's
-baselines: the same k-NN on raw inputs and on an untrained network."""
+NLL, calibration, agreement with its teacher, the ensemble so far, memorised noise, k-NN, k-means and
+linear-probe quality of its features, the same on the validation split (for choosing a generation), and a 2-D
+view of its test features aligned to the previous generation's. The run's baselines are in
+core.evaluation.baselines."""
 from __future__ import annotations
 
 import time
@@ -10,25 +11,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.config import RunConfig
-from core.data.splits import Dataset
-from core.engine.context import GenerationContext, Tensors
+from core.engine.context import GenerationContext
 from core.evaluation import metrics as evaluate
+from core.evaluation.baselines import knn
 from core.models.inference import predict_features, predict_logits
-
-
-def _knn(config: RunConfig, train_features, train_labels, test_features, test_labels) -> float:
-    return evaluate.knn_accuracy(train_features, train_labels, test_features, test_labels,
-                                 k=config.eval.knn_k, temperature=config.eval.knn_temperature)
-
-
-def baselines(config: RunConfig, data: Dataset, t: Tensors, model: nn.Module) -> dict[str, float]:
-    """k-NN on raw inputs and on a randomly initialised network's features (clean labels: evaluation only)."""
-    return {
-        "raw_knn_accuracy": _knn(config, data.x_train, data.y_train_clean, data.x_test, data.y_test),
-        "random_init_knn_accuracy": _knn(config, predict_features(model, t.x_train).cpu(), data.y_train_clean,
-                                         predict_features(model, t.x_test).cpu(), data.y_test),
-    }
 
 
 def evaluate_generation(ctx: GenerationContext, model: nn.Module, teacher: nn.Module | None,
@@ -52,11 +38,17 @@ def evaluate_generation(ctx: GenerationContext, model: nn.Module, teacher: nn.Mo
             ensemble_accuracy=evaluate.accuracy(evaluate.ensemble_probs(history), data.y_test),
             memorized_noise=evaluate.memorized_noise(train_preds, data.y_train, data.flipped),
         )
+        if data.has_validation:
+            metrics["val_accuracy"] = evaluate.accuracy(predict_logits(model, t.x_val).cpu(), data.y_val)
         if teacher is not None:
             teacher_probs = torch.softmax(predict_logits(teacher, t.x_test), 1).cpu().numpy()
             metrics["teacher_agreement"] = evaluate.agreement(probs, teacher_probs)
         arrays["probs"] = probs.astype(np.float32)
-    metrics["knn_accuracy"] = _knn(cfg, train_features, data.y_train_clean, test_features, data.y_test)
+    metrics["knn_accuracy"] = knn(cfg, train_features, data.y_train_clean, test_features, data.y_test)
+    if data.has_validation:
+        val_features = predict_features(model, t.x_val).cpu().numpy()
+        metrics["val_knn_accuracy"] = knn(cfg, train_features, data.y_train_clean, val_features, data.y_val_clean)
+    metrics["kmeans_nmi"] = evaluate.kmeans_nmi(test_features, data.y_test, data.n_classes, seed=cfg.seed)
     if cfg.eval.linear_probe:
         metrics["linear_probe_accuracy"] = evaluate.linear_probe_accuracy(
             train_features, data.y_train_clean, test_features, data.y_test, seed=cfg.seed)

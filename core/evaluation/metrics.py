@@ -11,7 +11,9 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.cluster import KMeans
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import normalized_mutual_info_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -28,7 +30,12 @@ __all__ = [
     "kl_divergence",
     "normalized_feature_std",
     "argmax_dims_used",
+    "argmax_top_share",
+    "effective_rank",
+    "kmeans_nmi",
     "detect_collapse",
+    "collapse_advice",
+    "effective_rank_floor",
 ]
 
 
@@ -150,28 +157,102 @@ def argmax_dims_used(probs_or_logits: Any) -> int:
     return int(np.unique(_preds(probs_or_logits)).size)
 
 
-def detect_collapse(
-    entropies_per_epoch: Sequence[float], n_outputs: int, rel_tol: float = 0.05, min_epochs: int = 3
-) -> str | None:
-    """Warn when teacher entropy ends in a collapsed run, else None.
+def argmax_top_share(probs_or_logits: Any) -> float:
+    """Share of the rows whose argmax is the most frequent winner: 1 when one dimension wins for every input."""
+    winners = _preds(probs_or_logits)
+    return float(np.bincount(winners).max() / len(winners)) if len(winners) else float("nan")
 
-    Uniform collapse: entropy >= (1 - rel_tol) * log K; one-hot collapse: entropy <= rel_tol * log K.
-    The collapsed run must last to the final epoch and span at least min_epochs epochs (or all of
-    them when fewer were recorded), so a single near-uniform epoch at initialisation does not count.
-    """
-    h = np.asarray(entropies_per_epoch, dtype=np.float64)
-    if h.size == 0 or n_outputs < 2:
+
+def effective_rank(features: Any) -> float:
+    """exp of the entropy of the singular values normalised to sum 1 (Roy & Vetterli 2007), of the matrix as it
+    is (not centred, so features that all point one way count as rank 1): between 1 and min(N, D)."""
+    s = np.linalg.svd(_np(features).astype(np.float64), compute_uv=False)
+    if s.sum() <= 0:
+        return 0.0
+    p = s / s.sum()
+    p = p[p > 0]
+    return float(np.exp(-np.sum(p * np.log(p))))
+
+
+def kmeans_nmi(features: Any, labels: Any, n_clusters: int, seed: int = 0, n_init: int = 3) -> float:
+    """Cluster quality: k-means (K clusters, seeded) on standardised features, normalised mutual information of
+    its clusters with the labels (1: the clusters are the classes; 0: independent of them)."""
+    x = StandardScaler().fit_transform(_np(features).astype(np.float64))
+    clusters = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed).fit_predict(x)
+    return float(normalized_mutual_info_score(_np(labels), clusters))
+
+
+# Healthy label-free runs on digits kept about 0.9 of the untrained network's feature effective rank, and so did
+# runs whose output head collapsed (one-hot or uniform) while the backbone did not; runs whose features collapsed
+# fell below a tenth of it within two epochs.
+RANK_FLOOR_SHARE = 0.25
+
+
+def effective_rank_floor(reference_rank: float | None) -> float | None:
+    """The dimensional-collapse floor: a share of the untrained network's feature effective rank (None without)."""
+    return None if reference_rank is None else RANK_FLOOR_SHARE * reference_rank
+
+
+def _sustained(collapsed: np.ndarray, min_epochs: int) -> int | None:
+    """The epoch a collapse lasting to the end began, when it spans min_epochs (or the whole history); else None."""
+    if collapsed.size == 0 or not collapsed[-1]:
         return None
+    healthy = np.flatnonzero(~collapsed)
+    start = int(healthy[-1]) + 1 if healthy.size else 0
+    return start if collapsed.size - start >= min(min_epochs, collapsed.size) else None
+
+
+def collapse_advice(centering: bool, batch_norm: bool) -> dict[str, str]:
+    """What to change for each kind of collapse of a DINO-style run, naming only keys such a run reads."""
+    def either(*hints: str) -> str:
+        hints = tuple(h for h in hints if h)
+        return ", ".join(hints[:-1]) + " or " + hints[-1] if len(hints) > 1 else hints[0]
+
+    centering_on = "" if centering else "turn method.centering on"
+    batch_norm_on = "" if batch_norm else "turn model.batch_norm on"
+    return {
+        "one-hot": centering_on or "raise method.teacher_temp (less sharpening) or lower method.center_momentum "
+                                   "(a faster center)",
+        "uniform": either("lower method.teacher_temp (sharper targets)", batch_norm_on,
+                          "raise method.center_momentum (a slower center)" if centering else ""),
+        "dimensional": either(centering_on, batch_norm_on, "lower train.lr"),
+    }
+
+
+def detect_collapse(epochs: Sequence[dict], n_outputs: int, rank_floor: float | None = None,
+                    advice: dict[str, str] | None = None, rel_tol: float = 0.05, one_hot_tol: float = 0.1,
+                    top_share: float = 0.9, min_epochs: int = 3) -> list[str]:
+    """One warning per kind of collapse that lasts to the final epoch, naming the kind, the epoch it began and
+    (from ``advice``) the setting to change. ``epochs`` are the per-epoch monitors, in order:
+
+    - one-hot: one output dimension wins the argmax for nearly every input (``argmax_top_share`` ≥ top_share)
+      AND the teacher entropy is near 0 (≤ one_hot_tol · log K); a sharp teacher whose winners differ between
+      inputs is healthy, so low entropy alone does not count;
+    - uniform: the teacher entropy is near log K (≥ (1 − rel_tol) · log K);
+    - dimensional: the features' effective rank is below ``rank_floor`` (skipped without one): the outputs may
+      look healthy while the backbone maps every input into a few directions.
+
+    A collapse must span at least min_epochs epochs (or the whole history when it is shorter), so one
+    near-uniform epoch at initialisation does not count.
+    """
+    if not epochs or n_outputs < 2:
+        return []
     log_k = math.log(n_outputs)
-    kinds = {"uniform": h >= (1 - rel_tol) * log_k, "one-hot": h <= rel_tol * log_k}
+    column = lambda key: np.array([e.get(key, np.nan) for e in epochs], dtype=np.float64)  # noqa: E731
+    h, share, rank = column("teacher_entropy"), column("argmax_top_share"), column("feature_effective_rank")
+    kinds = {"one-hot": (h <= one_hot_tol * log_k) & (share >= top_share), "uniform": h >= (1 - rel_tol) * log_k}
+    if rank_floor is not None:
+        kinds["dimensional"] = rank < rank_floor
+    found = []
     for kind, collapsed in kinds.items():
-        if not collapsed[-1]:
+        start = _sustained(collapsed, min_epochs)
+        if start is None:
             continue
-        healthy = np.flatnonzero(~collapsed)
-        start = int(healthy[-1]) + 1 if healthy.size else 0
-        if h.size - start >= min(min_epochs, h.size):
-            return (
-                f"Teacher {kind} collapse from epoch {start}: entropy {h[-1]:.3f} nats "
-                f"vs log K = {log_k:.3f} (K = {n_outputs})."
-            )
-    return None
+        if kind == "dimensional":
+            text = f"feature effective rank {rank[-1]:.1f} below the floor {rank_floor:.1f}"
+        else:
+            text = f"teacher entropy {h[-1]:.3f} nats vs log K = {log_k:.3f} (K = {n_outputs})"
+            text += f", one output wins for {share[-1]:.0%} of inputs" if kind == "one-hot" else ""
+        hint = (advice or {}).get(kind)
+        found.append(f"{kind} collapse from epoch {start}: {text}" + (f"; {hint}" if hint else "") + ".")
+    return found

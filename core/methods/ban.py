@@ -1,6 +1,7 @@
 """Born-again networks (Furlanello et al. 2018): generation k+1 learns from generation k's softened outputs."""
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import torch
@@ -12,7 +13,7 @@ from core.data.splits import Dataset
 from core.config import RunConfig, TrainConfig
 from core.models import build_model as build_classifier
 from core.engine.context import GenerationContext
-from core.engine.optim import clip_gradients, make_optimizer
+from core.engine.optim import LrSchedule, clip_gradients, make_optimizer
 from core.models.inference import predict_logits
 
 
@@ -41,15 +42,19 @@ def train_generation(ctx: GenerationContext, model: nn.Module, teacher: nn.Modul
     t = ctx.tensors
     model.to(ctx.device).train()
     step = make_step(model, ctx.config.train, fast_step)
+    lr_schedule = LrSchedule(step.optimizer, ctx.config.train, math.ceil(len(t.x_train) / ctx.config.train.batch_size))
     # The teacher is frozen and sees unaugmented inputs, so its logits are computed once for the whole split.
     teacher_logits = predict_logits(teacher, t.x_train) if teacher is not None else None
     generator = torch.Generator().manual_seed(ctx.config.seed * 1000 + ctx.generation)
     for epoch in range(ctx.config.train.epochs):
         order = torch.randperm(len(t.x_train), generator=generator).to(ctx.device)
-        losses, correct = _train_epoch(ctx, step, order, teacher_logits)
+        losses, correct = _train_epoch(ctx, step, order, teacher_logits, lr_schedule)
         ctx.check_finite(epoch, losses)
         test_acc = (predict_logits(model, t.x_test).argmax(1) == t.y_test).float().mean().item()
-        ctx.on_epoch(epoch, {**losses, "train_accuracy": correct / len(order), "test_accuracy": test_acc})
+        scores = {"train_accuracy": correct / len(order), "test_accuracy": test_acc}
+        if t.x_val is not None:  # against the given (possibly noisy) validation labels
+            scores["val_accuracy"] = (predict_logits(model, t.x_val).argmax(1) == t.y_val).float().mean().item()
+        ctx.on_epoch(epoch, {**losses, **scores})
     return {}
 
 
@@ -58,7 +63,8 @@ Step = Callable[[torch.Tensor, torch.Tensor, "torch.Tensor | None", float, float
 
 def make_step(model: nn.Module, cfg: TrainConfig, fast: bool = True) -> Step:
     """A function (x, labels, teacher logits or None, T, alpha) -> ((total, CE, KD), logits) that updates the
-    model on one batch: the hand-derived MLP step where supported, else autograd with the configured optimizer."""
+    model on one batch: the hand-derived MLP step where supported, else autograd with the configured optimizer.
+    Either way the step's ``optimizer`` attribute is the optimizer it steps (a learning-rate schedule sets its lr)."""
     if fast and mlp_step.supports(model):
         return mlp_step.MLPStep(model, cfg)
     optimizer = make_optimizer(model.parameters(), cfg)
@@ -72,11 +78,12 @@ def make_step(model: nn.Module, cfg: TrainConfig, fast: bool = True) -> Step:
         optimizer.step()
         return torch.stack([loss.detach(), ce.detach(), kd.detach()]), logits.detach()
 
+    autograd_step.optimizer = optimizer
     return autograd_step
 
 
-def _train_epoch(ctx: GenerationContext, step: Step, order: torch.Tensor,
-                 teacher_logits: torch.Tensor | None) -> tuple[dict[str, float], int]:
+def _train_epoch(ctx: GenerationContext, step: Step, order: torch.Tensor, teacher_logits: torch.Tensor | None,
+                 lr_schedule: LrSchedule) -> tuple[dict[str, float], int]:
     """One pass over the training split in ``order``: the mean loss parts and the count of correct predictions."""
     cfg, t = ctx.config, ctx.tensors
     # One gather per epoch: each batch is then a slice (a view), not an indexed copy.
@@ -86,6 +93,7 @@ def _train_epoch(ctx: GenerationContext, step: Step, order: torch.Tensor,
     for start in range(0, len(order), cfg.train.batch_size):
         ctx.check_stop()
         batch = slice(start, start + cfg.train.batch_size)
+        lr_schedule.before_step()
         batch_parts, logits = step(x[batch], y[batch], None if soft is None else soft[batch],
                                    cfg.method.temperature, cfg.method.alpha)
         parts.append(batch_parts)

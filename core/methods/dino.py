@@ -17,12 +17,12 @@ from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
 from core.evaluation import metrics as evaluate
-from core.data.augment import make_views
+from core.data.augment import FRAGMENT_SIDE, ImageViewSpec, image_specs, make_views
 from core.config import MethodConfig, RunConfig
 from core.data.splits import Dataset
 from core.models import build_model as build_backbone
 from core.engine.context import GenerationContext, index_batches
-from core.engine.optim import clip_gradients, make_optimizer
+from core.engine.optim import LrSchedule, clip_gradients, make_optimizer
 from core.models.inference import predict_features
 
 N_GLOBAL = 2  # global views: the teacher sees these only
@@ -130,6 +130,8 @@ def train_generation(ctx: GenerationContext, model: nn.Module, teacher: nn.Modul
     if use_ema:
         teacher = _ema_copy(model)
     optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], cfg.train)
+    lr_schedule = LrSchedule(optimizer, cfg.train, math.ceil(len(x) / cfg.train.batch_size))
+    specs = view_specs(m)
     batch_generator = torch.Generator().manual_seed(cfg.seed * 1000 + ctx.generation)
     view_generator = torch.Generator().manual_seed(cfg.seed * 1000 + ctx.generation + 500)
     center = torch.zeros(m.out_dim, device=ctx.device)
@@ -140,7 +142,8 @@ def train_generation(ctx: GenerationContext, model: nn.Module, teacher: nn.Modul
         loss_sum, targets, answers = 0.0, [], []
         for idx in index_batches(len(x), cfg.train.batch_size, batch_generator, ctx.device):
             ctx.check_stop()
-            views = make_views(x[idx], ctx.data.image_shape, N_GLOBAL, m.local_views, view_generator)
+            views = make_views(x[idx], ctx.data.image_shape, N_GLOBAL, m.local_views, view_generator, specs)
+            lr_schedule.before_step()
             loss, teacher_out, student_out = _train_step(model, teacher, views, center, temp, m, optimizer,
                                                          cfg.train.grad_clip, freeze_last_layer=epoch == 0)
             if use_ema:
@@ -160,8 +163,15 @@ def train_generation(ctx: GenerationContext, model: nn.Module, teacher: nn.Modul
         ctx.on_epoch(epoch, {"loss": dino, "dino": dino, **monitors, "teacher_temp": temp, "ema_momentum": momentum})
     if use_ema:
         model.load_state_dict(teacher.state_dict())
-    warning = evaluate.detect_collapse(entropies, m.out_dim)
-    return {"warnings": [warning] if warning else []}
+    floor = evaluate.effective_rank_floor(ctx.baselines.get("random_init_effective_rank"))
+    return {"warnings": evaluate.detect_collapse(ctx.epoch_history, m.out_dim, floor,
+                                                 evaluate.collapse_advice(m.centering, cfg.model.batch_norm))}
+
+
+def view_specs(m: MethodConfig) -> tuple[ImageViewSpec, ImageViewSpec]:
+    """The (global, local) image view specs the config asks for (the defaults give augment's own)."""
+    return image_specs(shift=m.view_shift, crop=(m.view_crop_min, m.view_crop_max),
+                       fragment=FRAGMENT_SIDE if m.view_fragment else 0)
 
 
 def _ema_copy(model: nn.Module) -> nn.Module:
@@ -197,8 +207,15 @@ def _monitors(ctx: GenerationContext, evaluated: nn.Module, targets: torch.Tenso
     test_features = predict_features(evaluated, ctx.tensors.x_test).cpu()
     train_features = predict_features(evaluated, ctx.tensors.x_train).cpu()
     # Evaluation only: clean labels score the features; nothing computed here flows back into training.
+    k, knn_t = ctx.config.eval.knn_k, ctx.config.eval.knn_temperature
     knn = evaluate.knn_accuracy(train_features, ctx.data.y_train_clean, test_features, ctx.data.y_test,
-                                k=ctx.config.eval.knn_k, temperature=ctx.config.eval.knn_temperature)
+                                k=k, temperature=knn_t)
+    val = {}
+    if ctx.data.has_validation:
+        val_features = predict_features(evaluated, ctx.tensors.x_val).cpu()
+        val["val_knn_accuracy"] = evaluate.knn_accuracy(train_features, ctx.data.y_train_clean, val_features,
+                                                        ctx.data.y_val_clean, k=k, temperature=knn_t)
+    floor = evaluate.effective_rank_floor(ctx.baselines.get("random_init_effective_rank"))
     return {
         "teacher_entropy": evaluate.mean_entropy(p),
         "log_k": math.log(p.shape[1]),
@@ -206,5 +223,10 @@ def _monitors(ctx: GenerationContext, evaluated: nn.Module, targets: torch.Tenso
         "feature_std": evaluate.normalized_feature_std(test_features),
         "feature_std_reference": 1 / math.sqrt(test_features.shape[1]),
         "argmax_dims_used": evaluate.argmax_dims_used(p),
+        "argmax_share": evaluate.argmax_dims_used(p) / p.shape[1],
+        "argmax_top_share": evaluate.argmax_top_share(p),
+        "feature_effective_rank": evaluate.effective_rank(test_features),
+        **({"feature_effective_rank_floor": floor} if floor is not None else {}),
         "knn_accuracy": knn,
+        **val,
     }

@@ -70,6 +70,8 @@ def summary_text(summary: dict) -> str:
         lines.append(f"error: {summary['error']}")
     for key, value in (summary.get("baselines") or {}).items():
         lines.append(f"baseline {key}: {value:.4f}")
+    if summary.get("best_generation") is not None:
+        lines.append(f"best generation (chosen on validation): {summary['best_generation']}")
     if summary.get("generations"):
         frame = pd.DataFrame(summary["generations"])
         keep = ["generation"] + [c for c in SUMMARY_COLUMNS if c in frame.columns]

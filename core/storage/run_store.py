@@ -12,9 +12,11 @@ the generations it finished stay readable.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import secrets
+import shutil
 import socket
 import sqlite3
 import threading
@@ -24,7 +26,6 @@ from pathlib import Path
 from typing import Iterator
 
 import numpy as np
-import torch
 
 STATUSES = ("queued", "running", "finished", "failed", "cancelled", "interrupted")
 ACTIVE = ("queued", "running")
@@ -34,7 +35,7 @@ CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, status TEXT NOT NULL, config TEXT NOT NULL, created REAL NOT NULL,
     started REAL, finished REAL, error TEXT, pid INTEGER, pid_start TEXT, host TEXT,
     info TEXT, baselines TEXT, warnings TEXT, summary TEXT, sweep_id TEXT, label TEXT,
-    cancel_requested INTEGER NOT NULL DEFAULT 0);
+    cancel_requested INTEGER NOT NULL DEFAULT 0, label_efficiency TEXT);
 CREATE TABLE IF NOT EXISTS epochs (
     run_id TEXT NOT NULL, generation INTEGER NOT NULL, epoch INTEGER NOT NULL, time REAL NOT NULL,
     metrics TEXT NOT NULL, PRIMARY KEY (run_id, generation, epoch));
@@ -43,6 +44,9 @@ CREATE TABLE IF NOT EXISTS generations (
     PRIMARY KEY (run_id, generation));
 CREATE INDEX IF NOT EXISTS runs_sweep ON runs (sweep_id);
 """
+# Columns added after the first release, with their types: a store written before them gains them on opening.
+_ADDED_COLUMNS = {"label_efficiency": "TEXT"}
+_JSON_COLUMNS = ("config", "info", "baselines", "warnings", "summary", "label_efficiency")
 
 
 class RunNotFound(KeyError):
@@ -50,6 +54,35 @@ class RunNotFound(KeyError):
 
     def __str__(self) -> str:
         return f"no run {self.args[0]!r} in this store"
+
+
+NEARLY_FULL_BYTES = 256 * 1024
+RESERVE_NAME, RESERVE_BYTES = ".reserve", 256 * 1024  # a write that failed with less than this left free failed for lack of space
+
+
+class DiskFull(OSError):
+    """The store's disk is full: what was being written is dropped whole (no half file, no temp file left)."""
+
+
+def _disk_full(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "disk is full" in text \
+        or "no space left" in text or ("file write failed" in text and isinstance(exc, RuntimeError))
+
+
+@contextmanager
+def _atomic(tmp: Path, final: Path) -> Iterator[Path]:
+    """Write to ``tmp`` then rename it to ``final``; on any failure remove ``tmp`` (DiskFull when space ran out)."""
+    try:
+        yield tmp
+        tmp.replace(final)
+    except BaseException as exc:
+        # Libraries word a full disk in their own ways (torch: "unexpected pos"): the free space says it plainly.
+        nearly_full = shutil.disk_usage(tmp.parent).free < NEARLY_FULL_BYTES
+        tmp.unlink(missing_ok=True)
+        if _disk_full(exc) or nearly_full:
+            raise DiskFull(errno.ENOSPC, f"disk full: could not write {final.name} to the store") from None
+        raise
 
 
 def default_root() -> Path:
@@ -98,6 +131,31 @@ class RunStore:
         with self.connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
+            present = {row["name"] for row in db.execute("PRAGMA table_info(runs)")}
+            for column, kind in _ADDED_COLUMNS.items():
+                if column not in present:
+                    db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
+        self.keep_reserve()
+
+    # ---- a full disk ----------------------------------------------------
+    def keep_reserve(self) -> None:
+        """Hold RESERVE_BYTES of disk in a ballast file, so that a run can still record its end on a full disk."""
+        reserve = self.root / RESERVE_NAME
+        if reserve.exists():
+            return
+        try:
+            with open(reserve, "wb") as out:
+                out.write(b"\0" * RESERVE_BYTES)
+        except OSError:  # no room even for that: the store works without it
+            reserve.unlink(missing_ok=True)
+
+    def release_reserve(self) -> bool:
+        """Free the ballast (on a full disk, before writing a run's end); False when there was none."""
+        reserve = self.root / RESERVE_NAME
+        if not reserve.exists():
+            return False
+        reserve.unlink()
+        return True
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
@@ -111,8 +169,13 @@ class RunStore:
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA synchronous=NORMAL")
             self._local.db = db
-        with db:
-            yield db
+        try:
+            with db:
+                yield db
+        except sqlite3.OperationalError as exc:  # the transaction was rolled back: the file stays consistent
+            if _disk_full(exc):
+                raise DiskFull(errno.ENOSPC, "disk full: the store's database could not be written") from None
+            raise
 
     def artifact_dir(self, run_id: str) -> Path:
         return self.root / "artifacts" / run_id
@@ -141,6 +204,9 @@ class RunStore:
 
     def set_baselines(self, run_id: str, baselines: dict) -> None:
         self._update(run_id, baselines=json.dumps(baselines))
+
+    def set_label_efficiency(self, run_id: str, results: dict) -> None:
+        self._update(run_id, label_efficiency=json.dumps(results))
 
     def finish(self, run_id: str, status: str, error: str | None = None, summary: dict | None = None) -> None:
         if status not in STATUSES:
@@ -183,15 +249,15 @@ class RunStore:
         """Write arrays atomically (temp file, then rename), so a reader never sees half a file."""
         folder = self.artifact_dir(run_id)
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{name}.tmp.npz"
-        np.savez_compressed(tmp, **{k: np.asarray(v) for k, v in arrays.items() if v is not None})
-        tmp.replace(folder / f"{name}.npz")
+        with _atomic(folder / f".{name}.tmp.npz", folder / f"{name}.npz") as tmp:
+            np.savez_compressed(tmp, **{k: np.asarray(v) for k, v in arrays.items() if v is not None})
 
     def save_weights(self, run_id: str, generation: int, state_dict: dict) -> None:
         folder = self.artifact_dir(run_id)
-        tmp = folder / f".gen{generation}.tmp.pt"
-        torch.save(state_dict, tmp)
-        tmp.replace(folder / f"gen{generation}.pt")
+        with _atomic(folder / f".gen{generation}.tmp.pt", folder / f"gen{generation}.pt") as tmp:
+            import torch  # here only: the pages read the store without ever importing torch
+
+            torch.save(state_dict, tmp)
 
     def _update(self, run_id: str, **fields) -> None:
         with self.connect() as db:
@@ -208,7 +274,7 @@ class RunStore:
                 run.update(status="interrupted", error="the process running it stopped before it finished")
                 db.execute("UPDATE runs SET status = ?, error = ?, finished = ? WHERE id = ? AND status IN "
                            "('queued', 'running')", (run["status"], run["error"], time.time(), run["id"]))
-            for key in ("config", "info", "baselines", "warnings", "summary"):
+            for key in _JSON_COLUMNS:
                 run[key] = json.loads(run[key]) if run[key] else None
             run["warnings"] = run["warnings"] or []
             out.append(run)
@@ -250,8 +316,16 @@ class RunStore:
             return {k: archive[k] for k in archive.files}
 
     def summary(self, run_id: str) -> dict:
-        """The run's summary, rebuilt from the tables when the run did not finish (crash, still running)."""
+        """The run's summary, rebuilt from the tables (so it is there when the run did not finish: crash, still
+        running); the best generation and the wall time come from the summary the run ended with (the wall time
+        from its start and end when it ended without one)."""
         run = self.get_run(run_id)
+        ended = run["summary"] or {}
+        wall = ended.get("wall_time_s")
+        if wall is None and run["started"] and run["finished"]:
+            wall = round(run["finished"] - run["started"], 3)
         return {"run_id": run_id, "status": run["status"], "config": run["config"],
                 "generations": self.generations(run_id), "baselines": run["baselines"] or {},
-                "warnings": run["warnings"], "error": run["error"]}
+                "best_generation": ended.get("best_generation"),
+                "label_efficiency": run["label_efficiency"] or ended.get("label_efficiency"),
+                "wall_time_s": wall, "wall_seconds": wall, "warnings": run["warnings"], "error": run["error"]}

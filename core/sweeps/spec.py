@@ -23,26 +23,34 @@ DEFAULT_TRIALS = 10  # points for random and TPE when no budget is given
 SWEEP_DEFAULTS: dict[str, Any] = {"eval.save_weights": False, "eval.embedding": "pca"}
 
 
-def _best_test_accuracy(generations: list[dict]) -> float | None:
-    values = [g["test_accuracy"] for g in generations if "test_accuracy" in g]
+def _values(generations: list[dict], key: str) -> list[float]:
+    return [g[key] for g in generations if g.get(key) is not None]
+
+
+def _best_val_accuracy(generations: list[dict]) -> float | None:
+    values = _values(generations, "val_accuracy")
     return max(values) if values else None
 
 
-def _born_again_gain(generations: list[dict]) -> float | None:
-    values = [g["test_accuracy"] for g in generations if "test_accuracy" in g]
+def _born_again_val_gain(generations: list[dict]) -> float | None:
+    values = _values(generations, "val_accuracy")
     return max(values[1:]) - values[0] if len(values) >= 2 else None
 
 
-def _final_knn_accuracy(generations: list[dict]) -> float | None:
-    return generations[-1].get("knn_accuracy") if generations else None
+def _final_val_knn_accuracy(generations: list[dict]) -> float | None:
+    return generations[-1].get("val_knn_accuracy") if generations else None
 
 
-# name -> (function of a run's per-generation metrics, needs test accuracy (a supervised method), min generations)
+# name -> (function of a run's per-generation metrics, needs labels (a supervised method), min generations).
+# Every objective reads the validation split: a sweep's winner is chosen without ever looking at test.
 OBJECTIVES: dict[str, tuple[Callable[[list[dict]], float | None], bool, int]] = {
-    "best_test_accuracy": (_best_test_accuracy, True, 1),
-    "born_again_gain": (_born_again_gain, True, 2),
-    "final_knn_accuracy": (_final_knn_accuracy, False, 1),
+    "best_val_accuracy": (_best_val_accuracy, True, 1),
+    "born_again_val_gain": (_born_again_val_gain, True, 2),
+    "final_val_knn_accuracy": (_final_val_knn_accuracy, False, 1),
 }
+# Sweeps stored before objectives moved to validation named test-split objectives; they resume on validation.
+RENAMED_OBJECTIVES = {"best_test_accuracy": "best_val_accuracy", "born_again_gain": "born_again_val_gain",
+                      "final_knn_accuracy": "final_val_knn_accuracy"}
 
 
 def objective_value(name: str, generations: list[dict]) -> float | None:
@@ -116,7 +124,7 @@ class SweepSpec:
     sampler: str = "grid"
     trials: int | None = None  # points to evaluate; grid: defaults to the whole grid
     seeds: int = 1  # runs per point, seeds base.seed, base.seed + 1, ...
-    objective: str = "best_test_accuracy"
+    objective: str = "best_val_accuracy"
     sampler_seed: int = 0
 
     def __post_init__(self) -> None:
@@ -189,8 +197,8 @@ class SweepSpec:
                 generations = list(p.values) if not p.is_range else [p.low]
         unsupervised = sorted(m for m in methods if not catalog.method(m).supervised)
         if needs_labels and unsupervised:
-            raise ConfigError(f"objective {self.objective}: method {unsupervised[0]} reports no test accuracy; "
-                              f"use final_knn_accuracy")
+            raise ConfigError(f"objective {self.objective}: method {unsupervised[0]} reports no validation "
+                              f"accuracy; use final_val_knn_accuracy")
         if min(generations) < min_generations:
             raise ConfigError(f"objective {self.objective}: needs method.generations >= {min_generations} "
                               f"(got {min(generations)})")
@@ -229,4 +237,5 @@ class SweepSpec:
     def from_dict(cls, data: dict[str, Any]) -> "SweepSpec":
         params = tuple(Param(**{**p, "values": tuple(p["values"]) if p.get("values") is not None else None})
                        for p in data["params"])
-        return cls(**{**data, "params": params})
+        objective = RENAMED_OBJECTIVES.get(data.get("objective", ""), data.get("objective", "best_val_accuracy"))
+        return cls(**{**data, "params": params, "objective": objective})

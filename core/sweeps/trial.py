@@ -82,6 +82,9 @@ class RecordingSink(Sink):
         weights = {k: v.numpy() for k, v in state_dict.items()} if self.keep_weights else {}
         self.forward(("on_generation", generation, metrics, arrays, weights))
 
+    def on_label_efficiency(self, results: dict) -> None:
+        self.forward(("on_label_efficiency", results))
+
 
 def run_trial(task: TrialTask, should_stop: Callable[[], bool], worker: str,
               forward: Callable[[Event], None] | None = None) -> TrialResult:

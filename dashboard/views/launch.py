@@ -90,7 +90,7 @@ def _targets(config: RunConfig) -> None:
 
 def _command(preset: str, changes: dict[str, Any]) -> str:
     sets = " ".join(f"--set {k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in changes.items())
-    return f"python -m core run --preset {preset} {sets}".rstrip()
+    return f".venv/bin/python -m core run --preset {preset} {sets}".rstrip()
 
 
 st.title("Launch a run")
@@ -143,11 +143,14 @@ with side_col:
             st.markdown(f"**{len(configs)} runs**, one per " + ", ".join(
                 " ".join(f"`{k}={v:g}`" if isinstance(v, float) else f"`{k}={v}`" for k, v in variant.items())
                 for variant in preset.variants) + " (these values win over the form's); compare them on Compare.")
+    if configs:
+        st.caption("Expected: " + "; ".join(state.estimate(c).describe() for c in configs[:1]) +
+                   (f" per run, {len(configs)} runs" if len(configs) > 1 else "") + ".")
     allowed = access.gate("launch")
     if st.button("Launch", type="primary", key="launch", disabled=not configs or not allowed, width="stretch"):
         try:
             run_ids = [state.queue().submit(c, label=preset_name) for c in configs]
-        except RuntimeError as exc:  # QueueFull: too many runs waiting already
+        except RuntimeError as exc:  # QueueFull or OverBudget: said in one line
             st.error(str(exc), icon=":material/hourglass_top:")
         else:
             st.switch_page("views/runs.py", query_params={"run": run_ids[0]})
