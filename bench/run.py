@@ -116,6 +116,8 @@ def extras(quick: bool) -> dict[str, dict]:
 
 
 NOTES = f"""\
+How the presets were tuned (on validation, never on test): bench/TUNING.md.
+
 ## How the figures are measured
 
 - **trainer_speedup_vs_dataloader**: generation-0 training (plain cross-entropy) of the digits-ban MLP

@@ -100,7 +100,8 @@ _FIELD_TYPES = {"int": int, "float": float, "str": str, "bool": bool}
 @dataclass(frozen=True)
 class DataConfig(_Section):
     section = "data"
-    name: str = param("digits", "dataset: digits (8×8 handwritten digits, built in), moons, circles, blobs, "
+    name: str = param("digits", "dataset: digits (8×8 handwritten digits, built in), digits-shifted (the digits at "
+                                "random places on a larger canvas), moons, circles, blobs, "
                                 "or file (an uploaded CSV/NPZ named by data.path)", choices=DATASETS)
     label_noise: float = param(0.0, "fraction of training labels flipped to another class (symmetric noise); "
                                     "the test split stays clean", low=0.0, high=0.9)
@@ -213,6 +214,9 @@ class RunConfig:
             fits = " or ".join(f"data.name={d.name}" for d in catalog.DATASETS.values() if d.input_kind in model.inputs)
             raise ConfigError(f"model.name={model.name!r} needs {'/'.join(model.inputs)}-shaped inputs: set {fits} "
                               f"(got data.name={dataset.name!r}) or use model.name=mlp")
+        if self.model.batch_norm and self.train.batch_size < 2:
+            raise ConfigError(f"train.batch_size={self.train.batch_size}: model.batch_norm needs batches of at least 2 "
+                              f"samples (turn batch norm off, or raise the batch size)")
         if self.data.name == "file" and not self.data.path:
             raise ConfigError("data.path='': data.name=file needs the path of a CSV or NPZ file")
         if self.method.view_crop_min > self.method.view_crop_max:

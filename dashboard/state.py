@@ -7,6 +7,7 @@ as soon as the first page is drawn, so it is warm by the time Launch is clicked.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -87,6 +88,24 @@ def _estimate(config_json: str):
     from core.engine.jobs import JobQueue
 
     return JobQueue.estimate(RunConfig.from_json(config_json))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _data_problem(data_json: str, seed: int) -> str | None:
+    from core.config import DataConfig
+    from core.data.files import DataError
+    from core.data.splits import load_dataset
+
+    try:
+        load_dataset(DataConfig(**json.loads(data_json)), seed)
+    except DataError as exc:
+        return str(exc)
+    return None
+
+
+def data_problem(config) -> str | None:
+    """Why the config's data cannot be split as asked (a one-line reason), or None; checked before Launch."""
+    return _data_problem(json.dumps(config.to_dict()["data"], sort_keys=True), config.seed)
 
 
 def estimate(config):

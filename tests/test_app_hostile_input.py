@@ -74,3 +74,13 @@ def test_an_unexpected_failure_shows_an_error_id_not_a_traceback(app_store, monk
     assert "secret internal detail" not in shown and "Traceback" not in shown
     error_id = shown.split("(error ", 1)[1].split(")", 1)[0]
     assert any(error_id in r.getMessage() and r.exc_info for r in caplog.records)  # the log has the traceback
+
+
+def test_too_few_samples_to_split_disable_launch_with_the_reason(app_store):
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params.update({"preset": "dry-run", "data.name": "blobs", "data.n_samples": "50",
+                            "data.test_fraction": "0.05"})
+    at.run()
+    assert not at.exception, at.exception
+    assert any("every class needs about" in e.value for e in at.error)
+    assert at.button(key="launch").disabled

@@ -114,6 +114,15 @@ def test_dry_run_launches_finishes_and_shows_on_runs(app_store):
     assert [b["label"] for b in view["updatemenus"][1]["buttons"]] == ["true label", "prediction", "correct / wrong"]
     assert {d.label for d in at.get("download_button")} >= {"epoch metrics (CSV)", "config (JSON)",
                                                              "2-D views (CSV)"}
+    specs = {c.proto.id: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+    bars = next(spec for spec in specs.values() if spec["data"] and spec["data"][0].get("orientation") == "h")
+    assert "k-NN on raw inputs" in bars["data"][0]["y"]  # the features-vs-baselines chart
+    baselines = store.get_run(run_id)["baselines"]
+    assert dict(zip(bars["data"][0]["y"], bars["data"][0]["x"]))["k-NN on raw inputs"] == \
+        pytest.approx(baselines["raw_knn_accuracy"])
+    efficiency = next(spec for spec in specs.values() if spec["layout"].get("xaxis", {}).get("type") == "log")
+    assert [t["name"] for t in efficiency["data"]][0] == "learned features (last generation)"
+    assert "Features against baselines" in _texts(at, "subheader")
 
 
 def test_runs_page_shows_the_point_named_in_the_url(app_store):

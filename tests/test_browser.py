@@ -87,6 +87,14 @@ def test_launch_dry_run_see_its_charts_and_move_the_generation_slider(page, serv
     page.get_by_text(re.compile(rf"test input {index} · label \d")).first.wait_for()
     assert _slider_state(page)["shown"] == ["correct"]  # the rerun after the click kept the colouring
 
+    # The features against fair baselines and the label-efficiency curves, drawn in the browser.
+    page.get_by_role("heading", name="Features against baselines").wait_for()
+    bars = page.evaluate("""() => document.querySelector('.st-key-baselines_chart .js-plotly-plot').data[0].y""")
+    assert "k-NN on raw inputs" in bars and any(b.startswith("generation 1 features") for b in bars)
+    lines = page.evaluate("""() => document.querySelector('.st-key-label_efficiency_chart .js-plotly-plot')
+                                   .data.map(t => t.name)""")
+    assert lines[:2] == ["learned features (last generation)", "raw inputs"]
+
 
 def test_cancel_a_long_run(page, server):
     page.goto(f"{server}/?preset=digits-ban&train.epochs=400")

@@ -69,3 +69,11 @@ def test_estimate_prints_and_runs_nothing(capsys, tmp_path):
     code, out, _ = _run(capsys, tmp_path, "run", "--preset", "dry-run", "--estimate")
     assert code == 0 and "on this machine" in out
     assert RunStore(tmp_path / "store").list_runs() == []
+
+
+def test_too_few_samples_to_split_are_refused_before_any_run_exists(capsys, tmp_path):
+    """Regression: blobs with 50 samples and a 5% test split failed inside the run (exit 1)."""
+    code, _, err = _run(capsys, tmp_path, "run", "--preset", "dry-run", "--set", "data.name=blobs",
+                        "--set", "data.n_samples=50", "--set", "data.test_fraction=0.05")
+    assert code == 2 and "needs" in err and "samples" in err and "Traceback" not in err
+    assert RunStore(tmp_path / "store").list_runs() == []

@@ -252,24 +252,6 @@ def test_collapse_warning_without_centering():
     assert not _run({**COLLAPSE_FAST, "method.centering": True})["warnings"]  # the same run with centering is fine
 
 
-# ---- the presets, over seeds (slow) --------------------------------------------------------------------------
-@pytest.mark.slow
-def test_digits_dino_beats_the_random_network():
-    gains = []
-    for seed in range(3):
-        summary = trainer.run(get_preset("digits-dino").config({"seed": seed}))
-        assert summary["status"] == "finished", summary["error"]
-        gains.append(summary["generations"][-1]["knn_accuracy"] - summary["baselines"]["random_init_knn_accuracy"])
-    assert np.mean(gains) >= 0.01, gains
-
-
-@pytest.mark.slow
-def test_teach_dino_collapse_warns_on_every_seed():
-    for seed in range(3):
-        summary = trainer.run(get_preset("teach-dino-collapse").config({"seed": seed}))
-        assert any("collapse" in w for w in summary["warnings"]), (seed, summary["warnings"])
-
-
 def test_divergence_advice_names_only_the_method_s_own_keys():
     from core.engine.context import divergence_advice
 

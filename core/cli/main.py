@@ -11,7 +11,7 @@ from core.cli import strict_json
 from core.cli.progress import ProgressSink
 from core.cli.sweep import add_sweep_parser
 from core.config import RunConfig, all_keys, parse_assignments
-from core.data.files import read_file
+from core.data.splits import load_dataset
 from core.presets import PRESETS, get_preset
 from core.storage import export as exporter
 from core.storage.run_store import RunStore
@@ -57,9 +57,8 @@ def cmd_run(args, store: RunStore) -> int:
         configs = [read_config(args.config).override(updates)]
     else:
         configs = get_preset(args.preset).configs(updates)
-    for config in configs:  # a data file that cannot be used is refused before any run exists
-        if config.data.name == "file":
-            read_file(Path(config.data.path), config.data.label_column)
+    for config in configs:  # data that cannot be used (a bad file, too few samples to split) are refused
+        load_dataset(config.data, config.seed)  # before any run exists (DataError: exit 2)
     if args.estimate:
         from core.engine.estimate import estimate
 

@@ -84,7 +84,16 @@ def divergence_advice(config: RunConfig) -> str:
     return ", ".join(hints[:-1]) + " or " + hints[-1] if len(hints) > 1 else hints[0]
 
 
+def batch_slices(n: int, batch_size: int) -> list[slice]:
+    """0..n-1 cut into batches of ``batch_size``; a last batch of a single row joins the one before, since batch
+    norm cannot normalise one sample (the last batch may otherwise be smaller)."""
+    starts = list(range(0, n, batch_size))
+    if batch_size > 1 and len(starts) > 1 and n - starts[-1] == 1:
+        starts.pop()
+    return [slice(start, end) for start, end in zip(starts, starts[1:] + [n])]
+
+
 def index_batches(n: int, batch_size: int, generator: torch.Generator, device: torch.device) -> list[torch.Tensor]:
-    """A seeded shuffle of 0..n-1 cut into batches (the last one may be smaller)."""
+    """A seeded shuffle of 0..n-1 cut into ``batch_slices``."""
     order = torch.randperm(n, generator=generator).to(device)
-    return list(order.split(batch_size))
+    return [order[s] for s in batch_slices(n, batch_size)]

@@ -1,7 +1,6 @@
 """Born-again networks (Furlanello et al. 2018): generation k+1 learns from generation k's softened outputs."""
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import torch
@@ -12,7 +11,7 @@ from core.methods import ban_step as mlp_step
 from core.data.splits import Dataset
 from core.config import RunConfig, TrainConfig
 from core.models import build_model as build_classifier
-from core.engine.context import GenerationContext
+from core.engine.context import GenerationContext, batch_slices
 from core.engine.optim import LrSchedule, clip_gradients, make_optimizer
 from core.models.inference import predict_logits
 
@@ -42,7 +41,7 @@ def train_generation(ctx: GenerationContext, model: nn.Module, teacher: nn.Modul
     t = ctx.tensors
     model.to(ctx.device).train()
     step = make_step(model, ctx.config.train, fast_step)
-    lr_schedule = LrSchedule(step.optimizer, ctx.config.train, math.ceil(len(t.x_train) / ctx.config.train.batch_size))
+    lr_schedule = LrSchedule(step.optimizer, ctx.config.train, len(batch_slices(len(t.x_train), ctx.config.train.batch_size)))
     # The teacher is frozen and sees unaugmented inputs, so its logits are computed once for the whole split.
     teacher_logits = predict_logits(teacher, t.x_train) if teacher is not None else None
     generator = torch.Generator().manual_seed(ctx.config.seed * 1000 + ctx.generation)
@@ -90,9 +89,8 @@ def _train_epoch(ctx: GenerationContext, step: Step, order: torch.Tensor, teache
     x, y = t.x_train[order], t.y_train[order]
     soft = teacher_logits[order] if teacher_logits is not None else None
     parts, outputs = [], []  # per batch (loss, ce, kd) and logits, summed once per epoch instead of every step
-    for start in range(0, len(order), cfg.train.batch_size):
+    for batch in batch_slices(len(order), cfg.train.batch_size):
         ctx.check_stop()
-        batch = slice(start, start + cfg.train.batch_size)
         lr_schedule.before_step()
         batch_parts, logits = step(x[batch], y[batch], None if soft is None else soft[batch],
                                    cfg.method.temperature, cfg.method.alpha)

@@ -21,7 +21,7 @@ from core.data.augment import FRAGMENT_SIDE, ImageViewSpec, image_specs, make_vi
 from core.config import MethodConfig, RunConfig
 from core.data.splits import Dataset
 from core.models import build_model as build_backbone
-from core.engine.context import GenerationContext, index_batches
+from core.engine.context import GenerationContext, batch_slices, index_batches
 from core.engine.optim import LrSchedule, clip_gradients, make_optimizer
 from core.models.inference import predict_features
 
@@ -130,12 +130,13 @@ def train_generation(ctx: GenerationContext, model: nn.Module, teacher: nn.Modul
     if use_ema:
         teacher = _ema_copy(model)
     optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], cfg.train)
-    lr_schedule = LrSchedule(optimizer, cfg.train, math.ceil(len(x) / cfg.train.batch_size))
+    steps_per_epoch = len(batch_slices(len(x), cfg.train.batch_size))
+    lr_schedule = LrSchedule(optimizer, cfg.train, steps_per_epoch)
     specs = view_specs(m)
     batch_generator = torch.Generator().manual_seed(cfg.seed * 1000 + ctx.generation)
     view_generator = torch.Generator().manual_seed(cfg.seed * 1000 + ctx.generation + 500)
     center = torch.zeros(m.out_dim, device=ctx.device)
-    total_steps = cfg.train.epochs * math.ceil(len(x) / cfg.train.batch_size)
+    total_steps = cfg.train.epochs * steps_per_epoch
     step, momentum, entropies = 0, 1.0, []  # momentum 1: a frozen teacher does not move
     for epoch in range(cfg.train.epochs):
         temp = teacher_temp_at(epoch, m)

@@ -127,6 +127,9 @@ if problem is None:
         configs = [config.override(variant) for variant in preset.variants] or [config]
     except ConfigError as exc:
         problem = str(exc)
+    else:
+        problem = state.data_problem(config)
+        configs = configs if problem is None else []
 
 with side_col:
     st.subheader(preset_name)
