@@ -31,7 +31,8 @@ from core.evaluation.label_efficiency import label_efficiency
 from core.evaluation.selection import best_generation, selection_metric
 from core.models.inference import freeze
 
-LABEL_EFFICIENCY_BASELINES = ("raw", "pca", "random_init")  # the cheap ones, beside the last generation's features
+# The cheap ones, beside the last generation's features; "invariant" (|FFT|) exists for image data only.
+LABEL_EFFICIENCY_BASELINES = ("raw", "pca", "random_init", "invariant")
 
 
 def run(config: RunConfig, sink: Sink | None = None, should_stop: Callable[[], bool] = lambda: False) -> dict:
@@ -88,7 +89,8 @@ def _run_generations(config: RunConfig, sink: Sink, should_stop: Callable[[], bo
         sink.on_generation(generation, metrics, arrays, state)
         teacher = freeze(model)
     feature_sets = {"features": features_of(teacher, tensors),
-                    **{name: reference_features[name] for name in LABEL_EFFICIENCY_BASELINES}}
+                    **{name: reference_features[name] for name in LABEL_EFFICIENCY_BASELINES
+                       if name in reference_features}}
     summary["label_efficiency"] = label_efficiency(feature_sets, data.y_train_clean, data.y_test, config.seed)
     sink.on_label_efficiency(summary["label_efficiency"])
     if config.eval.compute_control:
