@@ -113,6 +113,6 @@ def owners(key: str) -> list[tuple[str, Plugin]]:
 
 
 def uses_key(key: str, chosen: dict[str, str]) -> bool:
-    """Whether ``key`` matters given the chosen plug-ins, e.g. ``{"method": "ban", "model": "mlp", "dataset": "digits"}``."""
+    """Whether ``key`` matters given the chosen plug-ins, e.g. ``{"method": "ban", "dataset": "digits"}``."""
     found = owners(key)
     return not found or any(chosen.get(kind) == entry.name for kind, entry in found)

@@ -107,13 +107,33 @@ def test_shifted_dino_features_beat_every_learned_or_linear_baseline():
 
 
 @pytest.mark.slow
+def test_shifted_invariance_lessons_the_hand_made_invariant_and_the_compute_control():
+    """teach-shifted-invariance: training adds to the untrained network, |FFT| beats the learned features on pure
+    translation, the second generation does no better than one generation trained for the same total epochs,
+    and validation keeps generation 0."""
+    for summary in _runs("teach-shifted-invariance", (100, 101)):
+        knn, baselines = _column(summary, "knn_accuracy"), summary["baselines"]
+        assert knn[0] >= baselines["random_init_knn_accuracy"] + 0.05, (knn, baselines)
+        assert baselines["invariant_knn_accuracy"] > max(knn), (knn, baselines)
+        assert baselines["compute_matched_knn_accuracy"] >= knn[1] - 0.01, (knn, baselines)  # no better than
+        assert summary["best_generation"] == 0, summary["best_generation"]  # validation keeps generation 0
+        efficiency = summary["label_efficiency"]
+        assert efficiency["features"]["10"] >= efficiency["raw"]["10"] + 0.5, efficiency
+
+
+@pytest.mark.slow
 def test_clutter_dino_beats_the_hand_made_invariant_where_it_fails():
-    """clutter-dino: k-NN ≥ |FFT| + 5 points and ≥ raw pixels + 20 points (mean of two unseen seeds)."""
+    """clutter-dino: k-NN ≥ |FFT| + 5 points and ≥ raw pixels + 20 points (mean of two unseen seeds); above the
+    untrained network and the autoencoder on every seed."""
     summaries = _runs("clutter-dino", (100, 101))
     learned = np.mean([s["generations"][-1]["knn_accuracy"] for s in summaries])
     invariant = np.mean([s["baselines"]["invariant_knn_accuracy"] for s in summaries])
     raw = np.mean([s["baselines"]["raw_knn_accuracy"] for s in summaries])
     assert learned >= invariant + 0.05 and learned >= raw + 0.20, (learned, invariant, raw)
+    for s in summaries:
+        knn = s["generations"][-1]["knn_accuracy"]
+        assert knn > s["baselines"]["random_init_knn_accuracy"] + 0.1 and knn > s["baselines"][
+            "autoencoder_knn_accuracy"] + 0.1, s["baselines"]
 
 
 def test_the_noisy_teaching_preset_is_the_noisy_preset():

@@ -56,8 +56,8 @@ class RunNotFound(KeyError):
         return f"no run {self.args[0]!r} in this store"
 
 
-NEARLY_FULL_BYTES = 256 * 1024
-RESERVE_NAME, RESERVE_BYTES = ".reserve", 256 * 1024  # a write that failed with less than this left free failed for lack of space
+NEARLY_FULL_BYTES = 256 * 1024  # a write that failed with less than this left free failed for lack of space
+RESERVE_NAME, RESERVE_BYTES = ".reserve", 256 * 1024  # ballast freed to record a run's end on a full disk
 
 
 class DiskFull(OSError):
