@@ -50,7 +50,8 @@ class WorkerProcess:
             if self._process is not None and self._process.poll() is None:
                 return
             ours, theirs = socket.socketpair()
-            env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+            path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+            env = {**os.environ, "PYTHONPATH": path}
             self._process = subprocess.Popen([sys.executable, "-m", "core.engine.worker", str(theirs.fileno())],
                                              pass_fds=[theirs.fileno()], env=env, cwd=ROOT)
             theirs.close()
