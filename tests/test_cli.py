@@ -48,7 +48,7 @@ def test_dry_run_end_to_end(tmp_path):
     assert {"best_generation", "label_efficiency", "wall_seconds", "wall_time_s"} <= set(summary)
     val = [g["val_accuracy"] for g in summary["generations"]]
     assert summary["best_generation"] == val.index(max(val)) and summary["wall_seconds"] > 0
-    assert set(summary["label_efficiency"]) == {"features", "raw", "pca", "random_init"}
+    assert set(summary["label_efficiency"]) == {"features", "raw", "pca", "random_init", "invariant"}  # digits: images
     assert all(set(v) == {"1", "5", "10"} for v in summary["label_efficiency"].values())
     assert {"raw_knn_accuracy", "pca_knn_accuracy", "random_init_knn_accuracy", "invariant_knn_accuracy",
             "raw_kmeans_nmi"} <= set(summary["baselines"])

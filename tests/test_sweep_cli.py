@@ -40,7 +40,7 @@ def test_grid_sweep_on_two_local_workers(tmp_path, capsys):
         assert run["sweep_id"] == report["sweep_id"] and run["status"] == "finished"
         assert (run["config"]["method"]["alpha"], run["config"]["method"]["temperature"]) == \
             (t["params"]["method.alpha"], t["params"]["method.temperature"])
-        assert t["objective"] == max(g["test_accuracy"] for g in store.generations(t["run_id"]))
+        assert t["objective"] == max(g["val_accuracy"] for g in store.generations(t["run_id"]))  # validation
     best = max(trials, key=lambda t: t["objective"])
     assert report["best"] == {"params": best["params"], "objective": best["objective"]}
     workers = {t["worker"] for t in trials}

@@ -32,7 +32,7 @@ def _check_grid(report, store, workers):
         sorted(itertools.product((0.5, 1.0), (2.0, 4.0)))
     for t in report["trials"]:
         assert t["status"] == "finished"
-        assert t["objective"] == max(g["test_accuracy"] for g in store.generations(t["run_id"]))
+        assert t["objective"] == max(g["val_accuracy"] for g in store.generations(t["run_id"]))  # validation
         config = GRID.trial_config(t["params"], 0)  # every report replayed into the store by the driver:
         assert len(store.epochs(t["run_id"])) == config.method.generations * config.train.epochs
     assert report["best"]["objective"] == max(t["objective"] for t in report["trials"])
