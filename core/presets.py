@@ -99,7 +99,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            "here for features to discover; teach-shifted-invariance moves the digits around and shows what they "
            "can learn."),
     Preset("teach-dino-collapse", "teaching: the label-free run without centering, where the teacher collapses",
-           {**_DINO, "method.centering": False, "train.epochs": 20, "eval.embedding": "pca"},
+           {**_DINO, "method.centering": False, "train.epochs": 40, "eval.embedding": "pca"},
            "The same label-free run with centering switched off. Sharpening alone rewards the student for being "
            "confident, and the cheapest confident answer is the same output for every image: the teacher entropy "
            "drops towards 0 (one-hot collapse), a single output dimension wins for every input, and the collapse "

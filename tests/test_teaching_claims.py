@@ -80,7 +80,9 @@ def test_on_centred_8x8_digits_label_free_features_land_level_with_raw_pixels():
 def test_without_centering_the_teacher_collapses_on_every_seed():
     """teach-dino-collapse: a one-hot collapse warning, and the backbone's features left about where they
     started (k-NN within three points of the untrained network's)."""
-    for summary in _runs("teach-dino-collapse", (100, 101)):
+    # Seeds 103-104: at 20 epochs seed 100's collapse was still incomplete (one output for 88% of inputs), so the
+    # preset now trains 40; seeds 100-102 saw that decision and no longer count as unseen for this claim.
+    for summary in _runs("teach-dino-collapse", (103, 104)):
         assert any("one-hot collapse" in w for w in summary["warnings"]), summary["warnings"]
         learned = summary["generations"][-1]["knn_accuracy"]
         assert abs(learned - summary["baselines"]["random_init_knn_accuracy"]) <= 0.03, summary["baselines"]
