@@ -102,8 +102,9 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            {**_DINO, "method.centering": False, "train.epochs": 40, "eval.embedding": "pca"},
            "The same label-free run with centering switched off. Sharpening alone rewards the student for being "
            "confident, and the cheapest confident answer is the same output for every image: the teacher entropy "
-           "drops towards 0 (one-hot collapse), a single output dimension wins for every input, and the collapse "
-           "monitor raises a warning naming the epoch it began. From then on the loss is near 0 and gives the "
+           "drops towards 0 (one-hot collapse), one output dimension (on some seeds two) wins for every input, and "
+           "the collapse monitor raises a warning naming the epoch it began. From then on the loss is near 0 and "
+           "gives the "
            "backbone almost nothing to learn (the backbone's features stay about where they started). "
            "With centering on (teach-dino-features) the subtracted running mean stops any one output from winning, "
            "and no warning appears."),

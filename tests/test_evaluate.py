@@ -245,3 +245,14 @@ def test_detect_collapse_healthy_or_too_short_is_none():
     assert ev.detect_collapse([], k) == []
     # a run shorter than min_epochs counts when it is the whole history
     assert "from epoch 0" in ev.detect_collapse(_epochs([4.15, 4.15]), k)[0]
+
+
+
+def test_a_collapse_onto_two_outputs_is_one_hot_too():
+    """Seen on teach-dino-collapse seed 103: entropy 4% of log K, two outputs splitting the inputs 66/34."""
+    two = [{"teacher_entropy": 0.17, "argmax_top_share": 0.66, "argmax_dims_used": 2}] * 5
+    warnings = ev.detect_collapse(two, 64)
+    assert len(warnings) == 1 and warnings[0].startswith("one-hot collapse from epoch 0")
+    assert "2 of 64 outputs win every input" in warnings[0]
+    sharp_but_spread = [{"teacher_entropy": 0.17, "argmax_top_share": 0.1, "argmax_dims_used": 40}] * 5
+    assert ev.detect_collapse(sharp_but_spread, 64) == []  # a sharp teacher using many outputs is healthy

@@ -225,9 +225,10 @@ def detect_collapse(epochs: Sequence[dict], n_outputs: int, rank_floor: float | 
     """One warning per kind of collapse that lasts to the final epoch, naming the kind, the epoch it began and
     (from ``advice``) the setting to change. ``epochs`` are the per-epoch monitors, in order:
 
-    - one-hot: one output dimension wins the argmax for nearly every input (``argmax_top_share`` ≥ top_share)
-      AND the teacher entropy is near 0 (≤ one_hot_tol · log K); a sharp teacher whose winners differ between
-      inputs is healthy, so low entropy alone does not count;
+    - one-hot: the teacher entropy is near 0 (≤ one_hot_tol · log K) AND one output wins the argmax for nearly
+      every input (``argmax_top_share`` ≥ top_share) or a handful of outputs win every input (at most
+      ``max(2, 5% of K)``); a sharp teacher whose winners differ between inputs is healthy, so low entropy alone
+      does not count;
     - uniform: the teacher entropy is near log K (≥ (1 − rel_tol) · log K);
     - dimensional: the features' effective rank is below ``rank_floor`` (skipped without one): the outputs may
       look healthy while the backbone maps every input into a few directions.
@@ -240,7 +241,9 @@ def detect_collapse(epochs: Sequence[dict], n_outputs: int, rank_floor: float | 
     log_k = math.log(n_outputs)
     column = lambda key: np.array([e.get(key, np.nan) for e in epochs], dtype=np.float64)  # noqa: E731
     h, share, rank = column("teacher_entropy"), column("argmax_top_share"), column("feature_effective_rank")
-    kinds = {"one-hot": (h <= one_hot_tol * log_k) & (share >= top_share), "uniform": h >= (1 - rel_tol) * log_k}
+    used, few = column("argmax_dims_used"), max(2, round(0.05 * n_outputs))
+    kinds = {"one-hot": (h <= one_hot_tol * log_k) & ((share >= top_share) | (used <= few)),
+             "uniform": h >= (1 - rel_tol) * log_k}
     if rank_floor is not None:
         kinds["dimensional"] = rank < rank_floor
     found = []
@@ -252,7 +255,10 @@ def detect_collapse(epochs: Sequence[dict], n_outputs: int, rank_floor: float | 
             text = f"feature effective rank {rank[-1]:.1f} below the floor {rank_floor:.1f}"
         else:
             text = f"teacher entropy {h[-1]:.3f} nats vs log K = {log_k:.3f} (K = {n_outputs})"
-            text += f", one output wins for {share[-1]:.0%} of inputs" if kind == "one-hot" else ""
+            if kind == "one-hot" and used[-1] > 1 and share[-1] < top_share:
+                text += f", {used[-1]:.0f} of {n_outputs} outputs win every input"
+            elif kind == "one-hot":
+                text += f", one output wins for {share[-1]:.0%} of inputs"
         hint = (advice or {}).get(kind)
         found.append(f"{kind} collapse from epoch {start}: {text}" + (f"; {hint}" if hint else "") + ".")
     return found
