@@ -6,23 +6,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 from core.engine.jobs import JobQueue
 from core.presets import get_preset
 from core.storage.run_store import RunStore
 from tests.conftest import ROOT
+from tests.sweep_support import wait_for
 
 FAST = {"eval.embedding": "none", "eval.linear_probe": "false"}
-
-
-def _wait(predicate, timeout=180.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_a_run_trains_in_the_worker_process_not_in_the_caller(tmp_path):
@@ -42,10 +33,10 @@ def test_a_killed_worker_fails_its_run_and_a_fresh_one_takes_the_next(tmp_path):
     queue = JobQueue(RunStore(tmp_path))
     try:
         long = queue.submit(get_preset("dry-run").config({**FAST, "train.epochs": "5000"}))
-        assert _wait(lambda: queue.store.epochs(long))
+        assert wait_for(lambda: queue.store.epochs(long), timeout=180)
         victim = queue._processes[0].pid
         os.kill(victim, signal.SIGKILL)
-        assert _wait(lambda: queue.store.get_run(long)["status"] == "failed")
+        assert wait_for(lambda: queue.store.get_run(long)["status"] == "failed", timeout=180)
         assert queue.store.get_run(long)["error"] == f"the worker process running it died (exit code {-signal.SIGKILL})"
         assert queue.store.epochs(long)  # what it reported before dying stays readable
         after = queue.submit(get_preset("dry-run").config(FAST))
