@@ -9,7 +9,15 @@ Prints ``name: value`` lines (seconds or milliseconds; medians over the repeats 
   launch_to_first_loss_noisy_s  the same for the default preset digits-ban-noisy (cancelled afterwards)
   generation_slider_ms        click on the 2-D view's generation slider -> plotly reports the new frame drawn
   color_by_ms                 click on a colouring button of the 2-D view -> the view redrawn in it
-Targets: first paint < 3 s, launch -> first loss < 2 s, interactions < 300 ms. Uses a fresh temporary store.
+  first_visit_s               server healthy -> the Launch button enabled (the browser is started before the
+                              server, so its own start-up is not counted)
+  watched_wall_s, unwatched_wall_s, watched_over_unwatched
+                              the same run (dry-run with --watch-epochs epochs per generation: dry-run sized, over
+                              15 s) launched from the page twice in this one server: once with the page left on
+                              its Runs page until it ends, once with the page sent to about:blank right after the
+                              click; each run's own wall_seconds from the store, and their ratio
+Targets: first paint < 3 s, first visit < 3 s, launch -> first loss < 2 s, interactions < 300 ms, watched over
+unwatched < 1.1. Uses a fresh temporary store.
 """
 from __future__ import annotations
 
@@ -27,6 +35,7 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 LONG_MS = 180_000
@@ -103,39 +112,89 @@ def _color_by_ms(page: Page, label: str, key: str) -> float:
                              f"gd._fullData.filter(t => t.visible === true).every(t => t.meta === '{key}'))")
 
 
+def _enabled_launch_s(page: Page, url: str, healthy: float) -> float:
+    """Open the app; seconds from ``healthy`` (perf_counter) to the Launch button drawn and enabled."""
+    page.goto(url)
+    page.locator(".st-key-launch button:not([disabled])").wait_for(timeout=LONG_MS)
+    return time.perf_counter() - healthy
+
+
+def _timed_run(page: Page, url: str, store: Path, epochs: int, watched: bool) -> float:
+    """Launch dry-run with ``epochs`` epochs per generation from the page; watch it on the Runs page or leave
+    for about:blank at once; the run's own wall_seconds once it has finished."""
+    from core.storage.run_store import RunStore
+
+    page.goto(f"{url}/?preset=dry-run&train.epochs={epochs}")
+    page.locator(".st-key-launch button:not([disabled])").wait_for(timeout=LONG_MS)
+    page.locator(".st-key-launch button").click()
+    page.wait_for_url(lambda u: "/runs?run=" in u, timeout=LONG_MS)
+    run_id = page.url.split("run=")[1].split("&")[0]
+    if not watched:
+        page.goto("about:blank")
+    runs = RunStore(store)
+    deadline = time.monotonic() + 1800
+    while runs.get_run(run_id)["status"] in ("queued", "running"):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"run {run_id} did not end within 30 min")
+        time.sleep(0.5)
+    summary = runs.summary(run_id)
+    if summary["status"] != "finished":
+        raise RuntimeError(f"run {run_id} ended {summary['status']}: {summary['error']}")
+    if watched:  # the page must have shown the end too
+        page.locator(".stMarkdownBadge", has_text="finished").first.wait_for(timeout=LONG_MS)
+    return float(summary["wall_seconds"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5, help="repetitions of each interaction (median shown)")
+    parser.add_argument("--watch-epochs", type=int, default=800,
+                        help="epochs per generation of the watched / unwatched run (dry-run has 4; 800 take "
+                             "over 15 s)")
+    parser.add_argument("--only-watch", action="store_true", help="only first_visit_s and the watched ratio")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
-        started = time.perf_counter()
-        process, url = _start_server(Path(tmp) / "store")
-        healthy = time.perf_counter()
+        # the browser first: first_visit_s counts from the server being healthy, not the browser's start-up
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        started = time.perf_counter()
+        store = Path(tmp) / "store"
+        process, url = _start_server(store)
+        healthy = time.perf_counter()
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            launched_browser = time.perf_counter()
-            page.goto(url)
-            page.get_by_role("heading", name="Launch a run").wait_for(timeout=LONG_MS)
-            print(f"first_paint_s: {time.perf_counter() - launched_browser:.2f}")
-            page.locator(".st-key-launch button").wait_for(timeout=LONG_MS)
-            print(f"form_ready_s: {time.perf_counter() - launched_browser:.2f}")
+            print(f"first_visit_s: {_enabled_launch_s(page, url, healthy):.2f}")
             print(f"server_start_s: {healthy - started:.2f}")
-
-            print(f"launch_to_first_loss_s: {_launch(page, url, 'dry-run'):.2f}")
+            if not args.only_watch:
+                fresh = browser.new_page(viewport={"width": 1400, "height": 1000})
+                opened = time.perf_counter()
+                fresh.goto(url)
+                fresh.get_by_role("heading", name="Launch a run").wait_for(timeout=LONG_MS)
+                print(f"first_paint_s: {time.perf_counter() - opened:.2f}")
+                fresh.locator(".st-key-launch button").wait_for(timeout=LONG_MS)
+                print(f"form_ready_s: {time.perf_counter() - opened:.2f}")
+                fresh.close()
+            print(f"launch_to_first_loss_s: {_launch(page, url, 'dry-run'):.2f}")  # also warms the worker
             page.locator(".stMarkdownBadge", has_text="finished").first.wait_for(timeout=LONG_MS)
-            page.locator(f"{CHART} .slider-container").first.wait_for(timeout=LONG_MS)
-            page.locator(".st-key-embedding_chart").scroll_into_view_if_needed()
-            page.wait_for_timeout(1000)
-            sliders = [_slider_ms(page, (i + 1) % 2) for i in range(args.repeats)]
-            print(f"generation_slider_ms: {statistics.median(sliders):.0f}  (all: {[round(s) for s in sliders]})")
-            labels = [("prediction", "prediction"), ("correct / wrong", "correct"), ("true label", "label")]
-            colors = [_color_by_ms(page, *labels[i % 3]) for i in range(args.repeats)]
-            print(f"color_by_ms: {statistics.median(colors):.0f}  (all: {[round(c) for c in colors]})")
-
-            print(f"launch_to_first_loss_noisy_s: {_launch(page, url, 'digits-ban-noisy'):.2f}")
-            page.locator(".st-key-cancel button").click()
-            page.locator(".stMarkdownBadge", has_text="cancelled").first.wait_for(timeout=LONG_MS)
+            if not args.only_watch:
+                page.locator(f"{CHART} .slider-container").first.wait_for(timeout=LONG_MS)
+                page.locator(".st-key-embedding_chart").scroll_into_view_if_needed()
+                page.wait_for_timeout(1000)
+                sliders = [_slider_ms(page, (i + 1) % 2) for i in range(args.repeats)]
+                print(f"generation_slider_ms: {statistics.median(sliders):.0f}  "
+                      f"(all: {[round(s) for s in sliders]})")
+                labels = [("prediction", "prediction"), ("correct / wrong", "correct"), ("true label", "label")]
+                colors = [_color_by_ms(page, *labels[i % 3]) for i in range(args.repeats)]
+                print(f"color_by_ms: {statistics.median(colors):.0f}  (all: {[round(c) for c in colors]})")
+                print(f"launch_to_first_loss_noisy_s: {_launch(page, url, 'digits-ban-noisy'):.2f}")
+                page.locator(".st-key-cancel button").click()
+                page.locator(".stMarkdownBadge", has_text="cancelled").first.wait_for(timeout=LONG_MS)
+            # the same run unwatched then watched, in this one server; the load average says how quiet it was
+            unwatched = _timed_run(page, url, store, args.watch_epochs, watched=False)
+            watched = _timed_run(page, url, store, args.watch_epochs, watched=True)
+            print(f"unwatched_wall_s: {unwatched:.2f}")
+            print(f"watched_wall_s: {watched:.2f}")
+            print(f"watched_over_unwatched: {watched / unwatched:.3f}")
+            print(f"load_average_1min_at_end: {os.getloadavg()[0]:.2f}")
         finally:
             browser.close()
             process.terminate()

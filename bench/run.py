@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from bench import embed_speed, flops, trainer_speed  # noqa: E402
+from bench import seed_batch  # noqa: E402
 from bench.measure import load_average, machine  # noqa: E402
 from bench.preset_runs import QUICK_CAPS  # noqa: E402
 from core.presets import PRESETS  # noqa: E402
@@ -35,10 +36,13 @@ GOALS = {  # figure: (comparison, threshold)
     # --all: bench/dashboard_speed.py (issue 4) and bench/sweep_speed.py (issue 7)
     "first_paint_s": ("<", 3.0), "launch_to_first_loss_s": ("<", 2.0), "generation_slider_ms": ("<", 300.0),
     "color_by_ms": ("<", 300.0), "speedup": (">=", 1.7), "overhead_per_trial_s": ("<", 0.1),
+    "end_to_page_s_max": ("<", 2.0),  # issue 15: bench/watchers.py, 10 pages watching one run
+    "first_visit_s": ("<", 3.0), "watched_over_unwatched": ("<", 1.1),  # issue 13
+    "seed_batch_speedup": (">=", 3.0), "seed_batch_group_peak_rss_mb": ("<", 1024.0),  # issue 14
 }
 LEADING_NUMBER = re.compile(r"^\s*(-?[\d.]+(?:e-?\d+)?)")
-EXTRAS = {"dashboard_speed.py": ["--repeats", "2"], "sweep_speed.py": ["--repeats", "1"]}  # other engineers'
-# benches, run with --all where present; the arguments are their lighter settings, passed with --quick
+# Other engineers' benches, run with --all where present; the arguments are their lighter settings (--quick).
+EXTRAS = {"dashboard_speed.py": ["--repeats", "2"], "sweep_speed.py": ["--repeats", "1"], "watchers.py": []}
 LINE = re.compile(r"^(\w+): (.+)$")
 
 
@@ -82,6 +86,7 @@ SECTIONS: dict[str, tuple[Callable[[bool, torch.device], dict], bool]] = {
     "scaling": (trainer_speed.epoch_scaling, True),
     "views": (lambda quick, _device: embed_speed.view_scaling(quick), False),
     "presets": (_presets, True),
+    "seeds": (seed_batch.run, False),  # issue 14: bench/seed_batch.py
 }
 
 
@@ -116,7 +121,8 @@ def extras(quick: bool) -> dict[str, dict]:
 
 
 NOTES = f"""\
-How the presets were tuned (on validation, never on test): bench/TUNING.md.
+How the presets were tuned (on validation, never on test): bench/TUNING.md. The ViT presets' times and
+generation-by-generation numbers on 3 seeds: bench/TUNING.md, "The ViT presets".
 
 ## How the figures are measured
 
@@ -156,9 +162,17 @@ How the presets were tuned (on validation, never on test): bench/TUNING.md.
   part of the wall time spent in epochs; the rest is evaluation (k-NN, linear probe, 2-D views). Peak memory: the
   child's resident high-water mark during the run, reset before each (`/proc/self/clear_refs`), so torch's
   memory counts; preset_process_rss_mb is the warm process before the runs.
+- **seed_batch_speedup** (section seeds, bench/seed_batch.py): training of 8 seeds of digits-ban-noisy (every
+  generation, no views, no evaluation; --quick: 15 epochs per generation) one after another over the same 8 seeds
+  as one stacked group (`core.methods.ban_batched`), interleaved in one process, median of per-round ratios.
+  **seed_batch_floor_s**: the group's matmul FLOPs (as trainer_achieved_over_floor counts them, × 8 seeds) at the
+  1024×1024 `torch.mm` rate timed in the same round on the group's threads; **seed_batch_group_peak_rss_mb**: the
+  resident high-water mark of a fresh process running a whole 8-seed group (training, evaluation, store writes).
 - With --all, **dashboard_speed** (a real `streamlit run` server and Debian's headless Chromium; first paint and
   form from the server being healthy, Launch click to the first loss point drawn, slider and colour-button clicks
-  to the chart redrawn; medians over the repeats) and **sweep_speed** (8 dry-run trials through the sweep driver
+  to the chart redrawn; medians over the repeats; first_visit_s from the server healthy to the Launch button
+  enabled; watched_over_unwatched: the same dry-run-sized run of over 15 s launched from the page twice in one
+  server, watched on the Runs page or not, each run's wall_seconds) and **sweep_speed** (8 dry-run trials through the sweep driver
   on 2 warm local workers against 1, per-round medians, beside the same trials' training in a bare 2-process
   pool: what the machine gave two processes at that moment); their docstrings say more.
 """

@@ -67,6 +67,8 @@ MODELS: dict[str, Model] = {m.name: m for m in [
                                     "8×8 digits)", inputs=("image",)),
     Model("cnn-gap", "core.models.cnn_gap", "two 3×3 conv layers, then global average and max pooling: features "
                                             "that barely move when the digit moves", inputs=("image",)),
+    Model("vit", "core.models.vit", "a tiny Vision Transformer: patches, a class token, pre-norm attention blocks",
+          ("model.patch", "model.dim", "model.depth", "model.heads"), inputs=("image",)),
 ]}
 
 DATASETS: dict[str, Dataset] = {d.name: d for d in [

@@ -122,11 +122,16 @@ class DataConfig(_Section):
 @dataclass(frozen=True)
 class ModelConfig(_Section):
     section = "model"
-    name: str = param("mlp", "architecture: mlp, cnn (image-shaped inputs such as the 8×8 digits), or cnn-gap "
-                             "(image-shaped; global pooling, for digits at any position)", choices=MODELS)
+    name: str = param("mlp", "architecture: mlp, cnn (image-shaped inputs such as the 8×8 digits), cnn-gap "
+                             "(image-shaped; global pooling, for digits at any position), or vit (image-shaped; a tiny "
+                             "Vision Transformer)", choices=MODELS)
     hidden: int = param(256, "width of each hidden layer (the feature dimension)", low=2, high=4096)
-    depth: int = param(2, "number of hidden layers of the MLP (the CNN has two conv layers and one dense)",
-                       low=1, high=8)
+    depth: int = param(2, "number of hidden layers of the MLP, or of transformer blocks of the ViT (the CNN has two "
+                          "conv layers and one dense)", low=1, high=8)
+    patch: int = param(2, "vit: side of the square patches the image is cut into (must divide the image's sides)",
+                       low=1, high=64)
+    dim: int = param(64, "vit: width of every token (the feature dimension)", low=4, high=1024)
+    heads: int = param(4, "vit: attention heads per block (must divide model.dim)", low=1, high=32)
     batch_norm: bool = param(False, "batch normalisation after each hidden layer")
 
 
@@ -214,6 +219,10 @@ class RunConfig:
             fits = " or ".join(f"data.name={d.name}" for d in catalog.DATASETS.values() if d.input_kind in model.inputs)
             raise ConfigError(f"model.name={model.name!r} needs {'/'.join(model.inputs)}-shaped inputs: set {fits} "
                               f"(got data.name={dataset.name!r}) or use model.name=mlp")
+        if self.model.name == "vit" and (self.model.dim % self.model.heads or self.model.batch_norm):
+            raise ConfigError(f"model.heads={self.model.heads}: must divide model.dim={self.model.dim}"
+                              if self.model.dim % self.model.heads else
+                              "model.batch_norm=true: the ViT normalises with layer norm; set model.batch_norm=false")
         if self.model.batch_norm and self.train.batch_size < 2:
             raise ConfigError(f"train.batch_size={self.train.batch_size}: model.batch_norm needs batches of at least 2 "
                               f"samples (turn batch norm off, or raise the batch size)")

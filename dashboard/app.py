@@ -13,11 +13,12 @@ import pandas  # noqa: E402, F401
 import plotly.graph_objects  # noqa: E402, F401
 import streamlit as st  # noqa: E402
 
-from dashboard import errors, state  # noqa: E402
+from dashboard import errors, presentation, state  # noqa: E402
 
 st.set_page_config(page_title="Self-Distillation Lab", page_icon=":material/science:", layout="wide")
 
 pages = [
+    st.Page("views/intro.py", title="Introduction", icon=":material/school:", url_path="intro"),
     st.Page("views/launch.py", title="Launch", icon=":material/rocket_launch:", default=True),
     st.Page("views/runs.py", title="Runs", icon=":material/monitoring:"),
     st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:"),
@@ -25,7 +26,7 @@ pages = [
     st.Page("views/theory.py", title="Theory", icon=":material/functions:"),
 ]
 try:
-    st.navigation(pages).run()
+    presentation.navigate(pages).run()  # the navigation, hidden in presentation mode (?present=1)
 except Exception as exc:  # a visitor sees one line with an id; the traceback goes to the server log
     if errors.raise_errors():
         raise

@@ -105,14 +105,15 @@ def _reference(fig: go.Figure, x_range: tuple[float, float], level: float, name:
 
 
 def accuracy_figure(generations: pd.DataFrame, baselines: Mapping[str, float] | None = None,
-                    supervised: bool = True, best_generation: int | None = None) -> go.Figure:
+                    supervised: bool = True, best_generation: int | None = None,
+                    empty_text: str = "waiting for the first generation to finish…") -> go.Figure:
     """Accuracy per generation with references: generation 0's level (supervised) or the k-NN baselines, and a
-    ring around the generation chosen on validation."""
+    ring around the generation chosen on validation; ``empty_text`` is said before any generation exists."""
     fig = go.Figure().update_layout(**_LAYOUT, height=CHART_HEIGHT, xaxis=dict(title="generation", dtick=1),
                                     yaxis=dict(title="accuracy", tickformat=".1%"), hovermode="x unified")
     if generations.empty:
         fig.update_yaxes(range=[0, 1])
-        return _waiting(fig, "waiting for the first generation to finish…")
+        return _waiting(fig, empty_text)
     frame = generations.sort_values("generation")
     x = frame["generation"].to_numpy()
     palette = qualitative.D3

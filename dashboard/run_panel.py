@@ -16,10 +16,12 @@ import streamlit as st
 
 from core.storage.export import embedding_frame
 from core.presets import PRESETS
-from core.storage.run_store import ACTIVE, RunStore
+from core.storage.run_store import ACTIVE, RunStore, wall_seconds
 from core import catalog
-from dashboard import access, feature_figures, figures, state, tables
+from dashboard import access, attention_panel, feature_figures, figures, live_figures, report_download, state, tables
+from dashboard import view_cache
 from dashboard.progress import format_duration, progress
+from dashboard import insight_panel
 
 STATUS_BADGES = {"queued": ("gray", ":material/schedule:"), "running": ("blue", ":material/directions_run:"),
                  "finished": ("green", ":material/check_circle:"), "failed": ("red", ":material/error:"),
@@ -27,7 +29,6 @@ STATUS_BADGES = {"queued": ("gray", ":material/schedule:"), "running": ("blue", 
 LIVE_EVERY_S = 1.0
 FIRST_EPOCH_EVERY_S = 0.25  # until the first epoch is in: the first loss point shows as soon as it exists
 FIRST_EPOCH_WAIT_S = 1.0  # the longest one poll holds on for a started run's first epoch (a click waits as long)
-VIEWS_EVERY_S = 2.0
 EMBEDDING_NAMES = {"umap": "UMAP", "pca": "PCA", "tsne": "t-SNE"}
 
 
@@ -38,8 +39,11 @@ def show(run: Mapping) -> None:
     # A run just launched is drawn with its first epoch when that is moments away, and polls at the normal pace.
     started = bool(_await_first_epoch(state.store(), run["id"])[1]) if active else True
     every = (LIVE_EVERY_S if started else FIRST_EPOCH_EVERY_S) if active else None
-    st.fragment(_live, run_every=every)(run["id"], active, started)
-    st.fragment(_views, run_every=VIEWS_EVERY_S if active else None)(run["id"])
+    # The 2-D views change only when a generation ends: the live part reruns the whole page then (no polling here).
+    drawn = len(state.store().generations(run["id"]))
+    st.fragment(_live, run_every=every)(run["id"], active, started, drawn)
+    st.fragment(_views)(run["id"])
+    insight_panel.show(run)  # what a generation changed (dashboard/insight_panel.py)
     _downloads(run)
 
 
@@ -53,7 +57,9 @@ def _summary_line(config: Mapping) -> str:
 
 
 def _header(run: Mapping) -> None:
-    st.header(f"{run['label']} · {run['id']}" if run.get("label") else run["id"], divider="gray")
+    st.header(tables.run_name(run), divider="gray")
+    if run.get("note"):
+        st.caption(run["note"])
     st.caption(_summary_line(run["config"]))
     preset = PRESETS.get(run.get("label") or "")
     if preset is not None and preset.explanation:
@@ -91,11 +97,13 @@ def _progress(run: Mapping, epochs: list[dict]) -> None:
                 state.queue().cancel(run["id"])
                 st.toast("Cancelling: the run stops at its next step.")
         st.progress(p.fraction, text=f"{p.fraction:.0%} of all epochs")
-    elif run["started"] and run["finished"]:
-        cols[2].metric("wall time", format_duration(run["finished"] - run["started"]))
+    elif run["started"] and run["finished"]:  # an interrupted run: up to its last stored epoch (no downtime)
+        last = max((float(e["time"]) for e in epochs), default=None)
+        cols[2].metric("wall time", format_duration(wall_seconds(run, last)),
+                       help="until its last stored epoch" if run["status"] == "interrupted" else None)
 
 
-def _loss_chart(run: Mapping, epochs: pd.DataFrame) -> None:
+def _loss_chart(run: Mapping, epochs: list[dict]) -> None:
     parts = ["loss", *((run["info"] or {}).get("loss_parts") or [])]
     left, middle, right = st.columns([5, 3, 4])
     chosen = left.pills("loss parts", parts, selection_mode="multi", default=parts[1:] or parts,
@@ -105,8 +113,9 @@ def _loss_chart(run: Mapping, epochs: pd.DataFrame) -> None:
         log_y = st.toggle("log y", key="loss_log")  # KD is scaled by T², so it can dwarf CE on a linear axis
     smoothing = right.slider("smoothing", 0.0, 0.95, 0.0, 0.05, key="smoothing",
                              help="exponential moving average weight w: s(t) = w·s(t−1) + (1−w)·loss(t)")
-    st.plotly_chart(figures.loss_figure(epochs, chosen, smoothing, run["config"]["method"]["generations"], log_y),
-                    key="loss_chart")
+    figure = live_figures.loss_figure(run["id"], live_figures.epochs_version(epochs), tuple(chosen), smoothing,
+                                      run["config"]["method"]["generations"], log_y, epochs)
+    st.plotly_chart(figure, key="loss_chart")
 
 
 def _await_first_epoch(store: RunStore, run_id: str) -> tuple[dict, list[dict]]:
@@ -124,8 +133,12 @@ def _await_first_epoch(store: RunStore, run_id: str) -> tuple[dict, list[dict]]:
     return run, epochs
 
 
-def _live(run_id: str, was_active: bool, had_epochs: bool) -> None:
-    """Status, progress, loss curves, accuracy per generation and the per-generation table."""
+def _live(run_id: str, was_active: bool, had_epochs: bool, drawn_generations: int = 0) -> None:
+    """Status, progress, loss curves, accuracy per generation and the per-generation table.
+
+    While the run is active it polls; when the run ends or a generation finishes (``drawn_generations`` is how
+    many the page drew) the whole page reruns once, so the 2-D views need no polling of their own.
+    """
     store = state.store()
     if was_active and not had_epochs:
         run, epochs = _await_first_epoch(store, run_id)
@@ -134,23 +147,34 @@ def _live(run_id: str, was_active: bool, had_epochs: bool) -> None:
     if was_active and run["status"] not in ACTIVE:
         st.rerun()  # the run ended: redraw the whole page, without polling
     generations = store.generations(run_id)
+    if was_active and len(generations) != drawn_generations:
+        st.rerun()  # a generation finished: redraw the page once, its 2-D views included
     _status(run)
     _progress(run, epochs)
     supervised = catalog.method(run["config"]["method"]["name"]).supervised
     loss_col, acc_col = st.columns(2, gap="large")
     with loss_col:
         st.subheader("Loss per epoch")
-        _loss_chart(run, pd.DataFrame(epochs))
+        _loss_chart(run, epochs)
+        if supervised:  # per-epoch test and validation accuracy: memorisation and early stopping show here
+            st.plotly_chart(live_figures.epoch_accuracy_figure(run_id, live_figures.epochs_version(epochs),
+                                                               run["config"]["method"]["generations"], epochs),
+                            key="epoch_accuracy_chart")
     with acc_col:
         st.subheader("Accuracy per generation")
         best = (run.get("summary") or {}).get("best_generation")
-        st.plotly_chart(figures.accuracy_figure(pd.DataFrame(generations), run["baselines"], supervised, best),
+        version = live_figures.generations_version(generations, run["baselines"])
+        ended_empty = not generations and run["status"] not in ACTIVE  # never "waiting" for a run that ended
+        st.plotly_chart(figures.accuracy_figure(pd.DataFrame(), None, supervised, None, empty_text=f"this run was "
+                                                f"{run['status']} before generation 0 finished") if ended_empty else
+                        live_figures.accuracy_figure(run_id, version, supervised, best, generations, run["baselines"]),
                         key="accuracy_chart")
     if generations and run["baselines"]:
         _features_panel(run, generations)
     if not supervised and epochs:
         st.subheader("Collapse monitor")
-        st.plotly_chart(figures.monitor_figure(pd.DataFrame(epochs)), key="monitor_chart")
+        st.plotly_chart(live_figures.monitor_figure(run_id, live_figures.epochs_version(epochs), epochs),
+                        key="monitor_chart")
     st.subheader("Per generation")
     if generations:
         frame = tables.generation_frame(generations)
@@ -181,6 +205,8 @@ def _point_detail(run_id: str, index: int, generations: list[int], run_arrays: d
                         key="point_probs")
     else:
         st.caption("A label-free run has no class probabilities to show.")
+    if shape:  # a ViT run's attention maps, every generation (nothing for other models)
+        attention_panel.show(run_id, index, generations, raw.reshape(shape))
 
 
 def _features_panel(run: Mapping, generations: list[dict]) -> None:
@@ -226,15 +252,16 @@ def _views(run_id: str) -> None:
         return st.caption("The 2-D view of the test features appears when generation 0 has finished.")
     labels = run_arrays["y_test"]
     supervised = all("probs" in a for a in loaded.values())
-    views = {g: tables.embedding_points(a["embedding"], labels, a.get("probs"), seed=run["config"]["seed"])
-             for g, a in loaded.items()}
     method = EMBEDDING_NAMES.get(run["config"]["eval"]["embedding"], "2-D")
     st.subheader(f"{method} view of the test features, generation by generation")
     view_col, detail_col = st.columns([3, 2], gap="large")
     with view_col:
-        start = max(views) if run["status"] in ACTIVE else min(views)
+        start = max(loaded) if run["status"] in ACTIVE else min(loaded)
         n_classes = int(info.get("n_classes") or labels.max() + 1)
-        event = st.plotly_chart(figures.embedding_figure(views, n_classes, start),
+        version = view_cache.views_version(store.artifact_dir(run_id), loaded)  # built once per stored version
+        views, figure = view_cache.embedding_view(run_id, version, n_classes, start, run["config"]["seed"], loaded,
+                                                  labels)
+        event = st.plotly_chart(figure,
                                 key="embedding_chart", on_select="rerun", selection_mode="points",
                                 config={"scrollZoom": True, "displaylogo": False})
         shown = len(next(iter(views.values())))
@@ -281,3 +308,4 @@ def _downloads(run: Mapping) -> None:
     cols[3].download_button("2-D views (CSV)", lambda: _embeddings_csv(store, run_id),
                             file_name=f"{run_id}-views.csv", mime="text/csv", icon=":material/scatter_plot:",
                             key="dl_views")
+    report_download.button([run_id], key="dl_report")

@@ -103,6 +103,13 @@ def _data_problem(data_json: str, seed: int) -> str | None:
     return None
 
 
+def data_checks_warm() -> bool:
+    """Whether this process has the data modules loaded (a check is then quick); False on a fresh server."""
+    import sys
+
+    return "core.data.splits" in sys.modules
+
+
 def data_problem(config) -> str | None:
     """Why the config's data cannot be split as asked (a one-line reason), or None; checked before Launch."""
     return _data_problem(json.dumps(config.to_dict()["data"], sort_keys=True), config.seed)

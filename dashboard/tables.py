@@ -17,8 +17,9 @@ MAX_POINTS = 3000
 
 
 def run_name(run: Mapping) -> str:
-    """A short human name: the label (preset) when there is one, then the id."""
-    return f"{run['label']} · {run['id']}" if run.get("label") else run["id"]
+    """A short human name: the run's name, else its label (preset), then the id."""
+    head = run.get("name") or run.get("label")
+    return f"{head} · {run['id']}" if head else run["id"]
 
 
 def runs_frame(runs: Sequence[Mapping]) -> pd.DataFrame:
@@ -27,12 +28,12 @@ def runs_frame(runs: Sequence[Mapping]) -> pd.DataFrame:
     for run in runs:
         row = run_row(run)
         started = run.get("started") or run["created"]
-        rows.append({"run": row["run_id"], "preset": run.get("label") or "", "status": row["status"],
+        rows.append({"run": row["run_id"], "name": row["name"], "preset": row["preset"], "status": row["status"],
                      "method": row["method"], "data": row["data"], "noise": row["label_noise"],
                      "gens": row["generations"], "epochs": row["epochs"], "seed": row["seed"],
                      "test acc": row.get("test_accuracy"), "ensemble acc": row.get("ensemble_accuracy"),
                      "k-NN acc": row.get("knn_accuracy"), "started": datetime.fromtimestamp(started)})
-    return pd.DataFrame(rows, columns=["run", "preset", "status", "method", "data", "noise", "gens", "epochs",
+    return pd.DataFrame(rows, columns=["run", "name", "preset", "status", "method", "data", "noise", "gens", "epochs",
                                        "seed", "test acc", "ensemble acc", "k-NN acc", "started"])
 
 

@@ -91,6 +91,17 @@ def server(tmp_path_factory) -> str:
         stop_server(process)
 
 
+@pytest.fixture
+def server_and_store(tmp_path) -> tuple[str, Path]:
+    """A running app of its own with an empty store; yields its base URL and the store folder."""
+    process, url = start_server(tmp_path / "store", tmp_path / "streamlit.log")
+    try:
+        wait_healthy(url, process)
+        yield url, tmp_path / "store"
+    finally:
+        stop_server(process)
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Headless Debian Chromium driven by Playwright (no download: the system browser is used)."""

@@ -149,9 +149,10 @@ def test_compare_diff_shows_only_the_keys_that_differ(app_store):
     at.switch_page("views/compare.py").run()
     assert not at.exception, at.exception
     assert {name.split(" · ")[-1] for name in at.multiselect(key="compare").value} == {first, second}
-    diff = at.dataframe[-1].value
-    assert list(diff.index) == ["method.alpha"]
-    assert sorted(diff.loc["method.alpha"].tolist()) == ["0.5", "0.8"]
+    diff = at.dataframe[-1].value  # one row per run, its whole name in the first column
+    assert list(diff.columns) == ["run", "method.alpha"]
+    assert sorted(diff["method.alpha"].tolist()) == ["0.5", "0.8"]
+    assert {name.split(" · ")[-1] for name in diff["run"]} == {first, second}
     assert {"Accuracy per generation", "Loss per epoch", "What differs"} <= set(_texts(at, "subheader"))
 
 
@@ -262,6 +263,7 @@ def test_empty_store_points_to_launch(app_store):
 def test_a_comparison_preset_launches_one_run_per_variant(app_store):
     at = _app()
     at.selectbox(key="preset").set_value("teach-temperature").run()
+    at.number_input(key="seeds_teach-temperature").set_value(1).run()  # teaching presets default to 3 seeds
     at.button(key="launch").click().run()
     assert not at.exception, at.exception
     store = RunStore(app_store)

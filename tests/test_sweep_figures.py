@@ -45,12 +45,10 @@ def test_many_values_become_a_scatter():
 
 def test_parallel_coordinates_show_each_scored_point():
     fig = parallel_figure(points_frame(TRIALS, SPEC.keys()), SPEC)
-    lines = [trace for trace in fig.data if trace.mode == "lines"]  # Optuna draws one line per point
-    assert len(lines) == 3
-    axes = [[label for label, _ in line.customdata] for line in lines]
-    assert all(a == ["best_val_accuracy", "method.alpha", "method.temperature"] for a in axes)
-    shown = sorted(float(line.customdata[0][1]) for line in lines)
-    assert shown == pytest.approx([0.62, 0.75, 0.90], abs=1e-3)
+    dims = fig.data[0].dimensions  # one axis per swept key, then the objective; one line per scored point
+    assert [d.label for d in dims] == ["method.alpha", "method.temperature", "best_val_accuracy"]
+    assert sorted(dims[2]["values"]) == pytest.approx([0.62, 0.75, 0.90])
+    assert list(dims[0].tickvals) == [0.5, 1.0] and list(dims[1].ticktext) == ["2", "4"]
 
 
 def test_launch_query_names_the_preset_and_the_dotted_keys():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -24,18 +25,20 @@ def app() -> AppTest:
 
 def test_defaults_show_a_few_rounds_helping(app):
     shown = _metrics(app)
-    assert float(shown["MSE at round 4"]) < float(shown["MSE at round 1"])
     assert 1 < int(shown["best round of 50"]) < 50
-    assert len(app.get("plotly_chart")) == 3
+    best_mse = float(app.metric[1].delta.split()[1])  # "MSE 0.0123"
+    assert best_mse < float(shown["MSE at round 1"])
+    assert len(app.get("plotly_chart")) == 1  # one figure: its own slider moves the rounds (test_theory_sliders)
 
 
-def test_round_slider_changes_the_numbers(app):
-    before = _metrics(app)
-    app.slider(key="theory_round").set_value(30).run()
-    assert not app.exception
-    after = _metrics(app)
-    assert float(after["MSE at round 30"]) > float(before["MSE at round 4"])  # many rounds underfit
-    assert after["MSE at round 1"] == before["MSE at round 1"]
+def _figure(at: AppTest) -> dict:
+    return json.loads(at.get("plotly_chart")[0].proto.spec)
+
+
+def test_the_round_is_a_slider_inside_the_chart(app):
+    sliders = _figure(app)["layout"]["sliders"]
+    assert len(sliders) == 1 and len(sliders[0]["steps"]) == 50 and sliders[0]["active"] == 3  # round 4
+    assert not [s for s in app.slider if s.key == "theory_round"]  # no server-side round slider any more
 
 
 def test_lambda_and_alpha_change_the_numbers(app):
@@ -45,8 +48,8 @@ def test_lambda_and_alpha_change_the_numbers(app):
     assert _metrics(app)["MSE at round 1"] != before
     app.slider(key="theory_alpha").set_value(1.0).run()
     assert not app.exception
-    shown = _metrics(app)
-    assert shown["MSE at round 4"] == shown["MSE at round 1"]  # alpha = 1 refits the labels
+    frames = {f["name"]: f for f in _figure(app)["frames"]}
+    assert frames["4"]["data"][0]["y"] == frames["1"]["data"][0]["y"]  # alpha = 1 refits the labels
 
 
 def test_widgets_start_from_query_params():
@@ -54,7 +57,7 @@ def test_widgets_start_from_query_params():
     at.query_params.update({"theory_round": "7", "theory_gamma": "50", "theory_seed": "3"})
     at.run()
     assert not at.exception
-    assert at.slider(key="theory_round").value == 7
+    assert _figure(at)["layout"]["sliders"][0]["active"] == 6  # round 7
     assert at.select_slider(key="theory_gamma").value == 50.0
     assert at.number_input(key="theory_seed").value == 3
-    assert "MSE at round 7" in _metrics(at)
+    assert _figure(at)["layout"]["title"]["text"].startswith("round 7: ")

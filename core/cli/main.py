@@ -1,4 +1,4 @@
-"""Command line: ``python -m core run|list|show|export|presets``. Bad input exits 2 with one line."""
+"""Command line: ``python -m core run|list|show|export|presets|rename|note|delete``. Bad input exits 2 with one line."""
 from __future__ import annotations
 
 import argparse
@@ -9,7 +9,10 @@ from pathlib import Path
 from core.cli.errors import USAGE_ERRORS, Parser, UsageError
 from core.cli import strict_json
 from core.cli.progress import ProgressSink
+from core.cli.manage import COMMANDS as MANAGE_COMMANDS, add_manage_parsers
+from core.cli.report import add_report_parser, cmd_report
 from core.cli.sweep import add_sweep_parser
+from core.cli.insight import INSIGHT_COMMANDS, add_insight_parsers, cmd_export_script
 from core.config import RunConfig, all_keys, parse_assignments
 from core.data.splits import load_dataset
 from core.presets import PRESETS, get_preset
@@ -29,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="print how long the run would take on this machine (a few timed steps) and exit")
     run.add_argument("--json", action="store_true",
                      help="print the final summary as one JSON object (one line per run of a comparison preset)")
+    run.add_argument("--seeds", type=int, default=None, metavar="N",
+                     help="run seeds S..S+N-1 (S = seed) as one group, trained together (core/cli/group.py)")
     lst = sub.add_parser("list", help="list the runs in the store")
     lst.add_argument("--json", action="store_true")
     show = sub.add_parser("show", help="show one run")
@@ -37,10 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
     exp = sub.add_parser("export", help="write metrics.csv, generations.csv, config.json and embeddings")
     exp.add_argument("run_id")
     exp.add_argument("--out", type=Path, required=True)
+    exp.add_argument("--script", action="store_true", help="write DIR/train.py: the run as one plain PyTorch script")
     presets = sub.add_parser("presets", help="list presets (and, with --keys, every config key)")
     presets.add_argument("--keys", action="store_true", help="list every config key with its default and meaning")
     add_sweep_parser(sub)
-    for name in ("run", "list", "show", "export", "presets"):  # --store after the sub-command works too
+    add_report_parser(sub)
+    add_insight_parsers(sub)
+    add_manage_parsers(sub)
+    for name in ("run", "list", "show", "export", "presets", *MANAGE_COMMANDS):  # --store after the sub-command works too
         sub.choices[name].add_argument("--store", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
@@ -65,6 +74,10 @@ def cmd_run(args, store: RunStore) -> int:
         for config in configs:
             print(f"{args.preset if not args.config else args.config}: {estimate(config).describe()}")
         return 0
+    if args.seeds is not None:  # one seed group per config
+        from core.cli.group import run_groups
+
+        return run_groups(configs, args.seeds, store, None if args.config else args.preset, args.json, RUN_JSON_KEYS)
     from core.engine.runner import execute
 
     statuses = []
@@ -85,7 +98,7 @@ def cmd_run(args, store: RunStore) -> int:
 def cmd_list(args, store: RunStore) -> int:
     runs = store.list_runs()
     if args.json:
-        print(strict_json.dumps([exporter.run_row(r) for r in runs]))
+        print(strict_json.dumps([{**exporter.run_row(r), "group_id": r.get("group_id")} for r in runs]))
     else:
         print(exporter.runs_table(runs))
     return 0
@@ -127,6 +140,8 @@ def check_out_folder(out: Path) -> None:
 
 def cmd_export(args, store: RunStore) -> int:
     check_out_folder(args.out)
+    if args.script:
+        return cmd_export_script(args, store)
     written = exporter.export_run(store, args.run_id, args.out)
     print("\n".join(str(p) for p in written))
     return 0
@@ -142,7 +157,8 @@ def cmd_presets(args, store: RunStore | None = None) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "list": cmd_list, "show": cmd_show, "export": cmd_export, "presets": cmd_presets}
+COMMANDS = {"run": cmd_run, "list": cmd_list, "show": cmd_show, "export": cmd_export, "presets": cmd_presets,
+            **MANAGE_COMMANDS, **INSIGHT_COMMANDS, "report": cmd_report}
 
 
 def main(argv: list[str] | None = None) -> int:

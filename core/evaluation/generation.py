@@ -13,6 +13,7 @@ from torch import nn
 
 from core.engine.context import GenerationContext
 from core.evaluation import metrics as evaluate
+from core.evaluation.attention import attention_arrays
 from core.evaluation.baselines import knn
 from core.models.inference import predict_features, predict_logits
 
@@ -26,9 +27,15 @@ def evaluate_generation(ctx: GenerationContext, model: nn.Module, teacher: nn.Mo
     test_features = predict_features(model, t.x_test).cpu().numpy()
     metrics: dict = {"generation": ctx.generation}
     arrays: dict[str, np.ndarray] = {"features": test_features.astype(np.float32)}
+    arrays.update(attention_arrays(model, t.x_test))  # a ViT's class-token attention maps; nothing otherwise
     if supervised:
-        probs = torch.softmax(predict_logits(model, t.x_test), 1).cpu().numpy()
-        train_preds = predict_logits(model, t.x_train).argmax(1).cpu().numpy()
+        test_logits = predict_logits(model, t.x_test)
+        probs = torch.softmax(test_logits, 1).cpu().numpy()
+        train_logits = predict_logits(model, t.x_train)
+        train_preds = train_logits.argmax(1).cpu().numpy()
+        # Logits, not only probabilities: softened at any T later (float32 probabilities underflow to 0).
+        arrays["logits"] = test_logits.cpu().numpy().astype(np.float32)
+        arrays["flipped_logits"] = train_logits.cpu().numpy()[data.flipped].astype(np.float32)
         history.append(probs)
         metrics.update(
             test_accuracy=evaluate.accuracy(probs, data.y_test),

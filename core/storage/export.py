@@ -29,7 +29,8 @@ def embedding_frame(store: RunStore, run_id: str, generation: int) -> pd.DataFra
 
 
 def export_run(store: RunStore, run_id: str, out: Path) -> list[Path]:
-    """Write metrics.csv, generations.csv, config.json and embedding_gen{k}.csv; return the paths."""
+    """Write metrics.csv, generations.csv, config.json, embedding_gen{k}.csv (and attention_gen{k}.npz for a ViT);
+    return the paths."""
     run = store.get_run(run_id)
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "metrics.csv", out / "generations.csv", out / "config.json"]
@@ -43,14 +44,26 @@ def export_run(store: RunStore, run_id: str, out: Path) -> list[Path]:
             path = out / f"embedding_gen{row['generation']}.csv"
             frame.to_csv(path, index=False)
             written.append(path)
+        written += _export_attention(store, run_id, row["generation"], out)
     return written
+
+
+def _export_attention(store: RunStore, run_id: str, generation: int, out: Path) -> list[Path]:
+    """attention_gen{k}.npz for a ViT run: heads (N, heads, gh, gw), their mean (N, gh, gw), the test labels."""
+    maps = store.load_arrays(run_id, f"gen{generation}").get("attention")
+    if maps is None:
+        return []
+    path = out / f"attention_gen{generation}.npz"
+    np.savez_compressed(path, heads=maps, mean=maps.mean(axis=1), labels=store.load_arrays(run_id, "run")["y_test"])
+    return [path]
 
 
 def run_row(run: dict) -> dict:
     """One line of the run list: id, status, method, key hyperparameters, final metrics."""
     config, summary = run["config"], run.get("summary") or {}
     last = (summary.get("generations") or [{}])[-1]
-    return {"run_id": run["id"], "status": run["status"], "method": config["method"]["name"],
+    return {"run_id": run["id"], "name": run.get("name") or "", "preset": run.get("label") or "",
+            "status": run["status"], "method": config["method"]["name"],
             "data": config["data"]["name"], "label_noise": config["data"]["label_noise"],
             "generations": config["method"]["generations"], "epochs": config["train"]["epochs"],
             "seed": config["seed"], "created": run["created"],
@@ -60,12 +73,16 @@ def run_row(run: dict) -> dict:
 def runs_table(runs: list[dict]) -> str:
     if not runs:
         return "no runs in this store yet: try `python -m core run --preset dry-run`"
-    return pd.DataFrame([run_row(r) for r in runs]).drop(columns=["created"]).to_string(index=False)
+    # a name or a note may be long: cut it in the table (``list --json`` and ``show`` give it whole)
+    frame = pd.DataFrame([run_row(r) for r in runs]).drop(columns=["created"])
+    frame["name"] = [n if len(n) <= 24 else n[:23] + "…" for n in frame["name"]]
+    return frame.to_string(index=False)
 
 
 def summary_text(summary: dict) -> str:
     """A short human-readable report of one run."""
     lines = [f"run {summary.get('run_id')}: {summary['status']}"]
+    lines += [f"{key}: {summary[key]}" for key in ("name", "note") if summary.get(key)]
     if summary.get("error"):
         lines.append(f"error: {summary['error']}")
     for key, value in (summary.get("baselines") or {}).items():

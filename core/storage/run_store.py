@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS generations (
 CREATE INDEX IF NOT EXISTS runs_sweep ON runs (sweep_id);
 """
 # Columns added after the first release, with their types: a store written before them gains them on opening.
-_ADDED_COLUMNS = {"label_efficiency": "TEXT"}
+_ADDED_COLUMNS = {"label_efficiency": "TEXT", "name": "TEXT", "note": "TEXT", "group_id": "TEXT"}
 _JSON_COLUMNS = ("config", "info", "baselines", "warnings", "summary", "label_efficiency")
 
 
@@ -114,6 +114,15 @@ def update_by_id(db: sqlite3.Connection, table: str, row_id: str, fields: dict) 
     from this package's code, never from input."""
     assignments = ", ".join(f"{k} = ?" for k in fields)
     return db.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", (*fields.values(), row_id)).rowcount > 0
+
+
+def wall_seconds(run: dict, last_write: float | None) -> float | None:
+    """Seconds the run was at work. An interrupted run's ``finished`` is when a reader found its owner dead,
+    possibly after hours of server downtime, so it counts up to the last epoch or generation it stored."""
+    end = last_write if run["status"] == "interrupted" else run["finished"]
+    if not run["started"] or end is None:
+        return None
+    return round(max(end - run["started"], 0.0), 3)
 
 
 def new_run_id() -> str:
@@ -207,6 +216,10 @@ class RunStore:
 
     def set_label_efficiency(self, run_id: str, results: dict) -> None:
         self._update(run_id, label_efficiency=json.dumps(results))
+
+    def set_group(self, run_id: str, group_id: str) -> None:
+        """Tag a run as one seed of a seed group (core.engine.seed_group)."""
+        self._update(run_id, group_id=group_id)
 
     def finish(self, run_id: str, status: str, error: str | None = None, summary: dict | None = None) -> None:
         if status not in STATUSES:
@@ -307,6 +320,13 @@ class RunStore:
                               (run_id,)).fetchall()
         return [{**json.loads(r["metrics"]), "generation": r["generation"]} for r in rows]
 
+    def last_write(self, run_id: str) -> float | None:
+        """When the run last stored an epoch or a generation (None before its first)."""
+        with self.connect() as db:
+            row = db.execute("SELECT MAX(t) AS t FROM (SELECT MAX(time) AS t FROM epochs WHERE run_id = ? UNION ALL "
+                             "SELECT MAX(time) FROM generations WHERE run_id = ?)", (run_id, run_id)).fetchone()
+        return row["t"]
+
     def load_arrays(self, run_id: str, name: str) -> dict[str, np.ndarray]:
         """Arrays saved under ``name`` (``run`` or ``gen<k>``); empty when there are none."""
         path = self.artifact_dir(run_id) / f"{name}.npz"
@@ -322,10 +342,11 @@ class RunStore:
         run = self.get_run(run_id)
         ended = run["summary"] or {}
         wall = ended.get("wall_time_s")
-        if wall is None and run["started"] and run["finished"]:
-            wall = round(run["finished"] - run["started"], 3)
+        if wall is None:
+            wall = wall_seconds(run, self.last_write(run_id))
         return {"run_id": run_id, "status": run["status"], "config": run["config"],
                 "generations": self.generations(run_id), "baselines": run["baselines"] or {},
                 "best_generation": ended.get("best_generation"),
                 "label_efficiency": run["label_efficiency"] or ended.get("label_efficiency"),
-                "wall_time_s": wall, "wall_seconds": wall, "warnings": run["warnings"], "error": run["error"]}
+                "wall_time_s": wall, "wall_seconds": wall, "warnings": run["warnings"], "error": run["error"],
+                "name": run.get("name"), "note": run.get("note")}

@@ -191,6 +191,8 @@ class SweepDriver:
         run_id = self.store.create_run(config.to_dict(), sweep_id=self.sweep_id,
                                        label=f"{self.sweep_id} point {index} seed {seed}")
         self.sweeps.set_trial(self.sweep_id, index, seed, run_id)
+        if self.spec.seeds > 1:  # a point's seeds are one seed group on Runs and Compare (trained one by one)
+            self.store.set_group(run_id, f"{self.sweep_id}-p{index}")
         self.pending.append((index, seed, run_id))
 
     def _handle(self, message: Progress | TrialResult) -> None:

@@ -52,6 +52,16 @@ class SweepService:
             check_resumable(self.store, sweep_id)
             self._start(sweep_id, executor)
 
+    def set_workers(self, workers: int | None) -> None:
+        """Use ``workers`` local processes from the next sweep on; the warm ones go when the count changes."""
+        with self._lock:
+            self._check_idle()
+            if workers != self.workers:
+                old = self._executors.pop("local", None)
+                if old is not None:
+                    old.close()
+                self.workers = workers
+
     def stop(self) -> None:
         if self._driver is not None:
             self._driver.stop()

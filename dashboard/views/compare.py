@@ -5,11 +5,10 @@ While any chosen run is still queued or running, the comparison polls the store.
 """
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from core.storage.run_store import ACTIVE
-from dashboard import figures, state, tables
+from dashboard import compare_data, figures, group_panel, report_download, state, tables
 
 POLL_S = 2.0
 
@@ -35,20 +34,26 @@ def _comparison(run_ids: list[str], was_active: bool) -> None:
     selected = [store.get_run(run_id) for run_id in run_ids]
     if was_active and not any(run["status"] in ACTIVE for run in selected):
         st.rerun()  # every run has ended: redraw once more, without polling
-    generations = {run["id"]: store.generations(run["id"]) for run in selected}
+    root = state.store_root()
+    versions = {run["id"]: compare_data.version(run["id"]) for run in selected}  # cached reads per version
+    generations = {run_id: compare_data.generations(root, v) for run_id, v in versions.items()}
     metric, group, part, smoothing = _controls(selected, generations)
     groups = tables.seed_groups(selected) if group else {tables.run_name(run): [run] for run in selected}
     series = tables.metric_by_generation({name: [generations[m["id"]] for m in members]
                                           for name, members in groups.items()}, metric)
+    key = (root, tuple(versions.values()), tuple((n, tuple(m["id"] for m in ms)) for n, ms in groups.items()))
     acc_col, loss_col = st.columns(2, gap="large")
     with acc_col:
         st.subheader("Accuracy per generation")
-        st.plotly_chart(figures.compare_accuracy_figure(series, figures.ACCURACY_METRICS[metric]),
+        st.plotly_chart(compare_data.accuracy_figure((key, metric), figures.ACCURACY_METRICS[metric], series),
                         key="compare_accuracy_chart")
     with loss_col:
-        st.subheader("Loss per epoch")
-        epochs = {tables.run_name(run): pd.DataFrame(store.epochs(run["id"])) for run in selected}
-        st.plotly_chart(figures.compare_loss_figure(epochs, part, smoothing), key="compare_loss_chart")
+        st.subheader("Loss per epoch" + (" (mean over seeds)" if group and any(len(m) > 1 for m in groups.values())
+                                         else ""))
+        frames = {run_id: compare_data.epochs(root, v) for run_id, v in versions.items()}
+        curves = compare_data.loss_curves(groups, frames, part, group)
+        st.plotly_chart(compare_data.loss_figure((key, part, smoothing), part, smoothing, curves),
+                        key="compare_loss_chart")
     if group and any(len(members) > 1 for members in groups.values()):
         st.subheader(f"{figures.ACCURACY_METRICS[metric]}: mean ± std over seeds")
         st.dataframe(tables.mean_std_table(series), width="stretch", placeholder="—")
@@ -56,9 +61,11 @@ def _comparison(run_ids: list[str], was_active: bool) -> None:
     diff = tables.config_diff({tables.run_name(run): run["config"] for run in selected})
     if diff.empty:
         st.write("These runs have identical configs.")
-    else:
-        st.dataframe(diff.astype(str), width="stretch")
+    else:  # one row per run: a run's whole name fits in its first column (as column headers they were cut off)
+        st.dataframe(diff.astype(str).T.rename_axis("run").reset_index(), width="stretch", hide_index=True,
+                     column_config={"run": st.column_config.TextColumn(width="large", pinned=True)})
         st.caption("Only the keys whose values differ between the selected runs.")
+    report_download.button(run_ids, key="compare_report")  # these runs in one offline HTML file
 
 
 st.title("Compare runs")
@@ -71,8 +78,10 @@ if len(runs) < 2:
 
 by_name = {tables.run_name(run): run for run in runs}  # names hold the id, so they are unique and stable
 finished = [name for name, run in by_name.items() if run["status"] == "finished"]
+st.html("<style>.st-key-compare [data-baseweb='tag'] {max-width: none;}</style>")  # whole run names in the chips
 chosen = st.multiselect("Runs to compare", list(by_name), default=(finished or list(by_name))[:2], key="compare",
                         bind="query-params", placeholder="pick two or more runs")
+chosen = list(dict.fromkeys(chosen + group_panel.pick_groups(runs, tables.run_name)))  # whole seed groups
 if len(chosen) < 2:
     st.info("Pick at least two runs.", icon=":material/touch_app:")
     st.stop()

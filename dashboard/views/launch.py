@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.config import ConfigError, RunConfig
 from core.presets import PRESETS, get_preset
-from dashboard import access, figures, forms, state
+from dashboard import access, figures, forms, group_panel, state
 
 if TYPE_CHECKING:
     from dashboard.uploads import StoredUpload
@@ -23,8 +23,17 @@ def _apply_preset() -> None:
         st.session_state[field.key] = flat[field.key]
 
 
+def _dataset_changed() -> None:
+    """A file is not the preset's dataset: its labels are the user's, so the preset's label noise is not applied
+    to them (the field goes to 0; the user may set it again)."""
+    if st.session_state.get("data.name") == "file":
+        st.session_state["data.label_noise"] = 0.0
+
+
 def _widget(field: forms.Field, default: Any) -> Any:
     common = dict(key=field.key, help=field.help, bind="query-params")
+    if field.key == "data.name":
+        common["on_change"] = _dataset_changed
     if field.kind == "select":
         return st.selectbox(field.label, field.choices, index=field.choices.index(default), **common)
     if field.kind == "bool":
@@ -36,9 +45,11 @@ def _widget(field: forms.Field, default: Any) -> Any:
     return st.text_input(field.label, value=default, **common)
 
 
-def _form(base: RunConfig) -> dict[str, Any]:
-    """Draw every group; return the values of the fields shown (the others keep the preset's values)."""
-    defaults, values = base.flat(), {}
+def _form(base: RunConfig) -> tuple[dict[str, Any], str | None]:
+    """Draw every group; return the values of the fields shown (the others keep the preset's values) and why
+    the uploaded file cannot be used (None when it can, or when no file is wanted). The upload box sits in the
+    Data group, right under the fields of the "dataset: file" choice."""
+    defaults, values, problem = base.flat(), {}, None
     for title, group in forms.grouped().items():
         with st.container(border=True):
             st.markdown(f"**{title}**")
@@ -47,10 +58,25 @@ def _form(base: RunConfig) -> dict[str, Any]:
             for field in group:
                 if not forms.visible(field, {**defaults, **values}):
                     continue
+                default = defaults[field.key]
+                if field.key == "data.label_noise" and values.get("data.name") == "file":
+                    default = 0.0  # a file opened from a link: no preset noise on the user's labels
                 with columns[shown % COLUMNS]:
-                    values[field.key] = _widget(field, defaults[field.key])
+                    values[field.key] = _widget(field, default)
                 shown += 1
-    return values
+            if title == "Data" and values.get("data.name") == "file":
+                problem = _file_data(values, base)
+    return values, problem
+
+
+def _file_data(values: dict[str, Any], base: RunConfig) -> str | None:
+    """The upload box; puts the stored file's path in ``values``; returns why there is none, or None."""
+    upload = _upload(values.get("data.label_column", base.data.label_column))
+    if isinstance(upload, str):
+        return upload
+    values["data.path"] = str(upload.path)
+    st.success(f"{upload.rows:,} rows × {upload.features} features, {upload.classes} classes: ready.")
+    return None
 
 
 def _upload(label_column: str) -> StoredUpload | str:
@@ -108,19 +134,10 @@ with form_col:
     preset = get_preset(preset_name)
     st.caption(preset.description)
     base = preset.config()
-    values = _form(base)
+    values, problem = _form(base)
 
-problem = None
-if values.get("data.name") == "file":
-    with form_col:
-        upload = _upload(values.get("data.label_column", base.data.label_column))
-    if not isinstance(upload, str):
-        values["data.path"] = str(upload.path)
-        with form_col:
-            st.success(f"{upload.rows:,} rows × {upload.features} features, {upload.classes} classes: ready.")
-    else:
-        problem = upload
 configs: list[RunConfig] = []
+deferred = False
 if problem is None:
     try:  # a comparison preset launches one run per variant, whose keys win over the form's values
         config = forms.build_config(base, values)
@@ -128,7 +145,10 @@ if problem is None:
     except ConfigError as exc:
         problem = str(exc)
     else:
-        problem = state.data_problem(config)
+        # The split check imports scikit-learn (seconds on a cold server): on a fresh server's first draw it runs
+        # after the Launch button is drawn, and a click checks it before submitting anything.
+        deferred = not state.data_checks_warm()
+        problem = None if deferred else state.data_problem(config)
         configs = configs if problem is None else []
 
 with side_col:
@@ -146,17 +166,36 @@ with side_col:
             st.markdown(f"**{len(configs)} runs**, one per " + ", ".join(
                 " ".join(f"`{k}={v:g}`" if isinstance(v, float) else f"`{k}={v}`" for k, v in variant.items())
                 for variant in preset.variants) + " (these values win over the form's); compare them on Compare.")
-    if configs:
-        st.caption("Expected: " + "; ".join(state.estimate(c).describe() for c in configs[:1]) +
-                   (f" per run, {len(configs)} runs" if len(configs) > 1 else "") + ".")
+    expected = st.empty()  # filled after the button: the estimate imports torch and times a few steps
+    n_seeds = group_panel.seeds_field(preset_name)  # a seed group (issue 14): one run per seed
     allowed = access.gate("launch")
-    if st.button("Launch", type="primary", key="launch", disabled=not configs or not allowed, width="stretch"):
+    clicked = st.button("Launch", type="primary", key="launch", disabled=not configs or not allowed,
+                        width="stretch")
+    late_problem = state.data_problem(config) if configs and deferred else None
+    if late_problem:
+        st.error(late_problem, icon=":material/error:")
+    elif clicked:
         try:
-            run_ids = [state.queue().submit(c, label=preset_name) for c in configs]
+            # a run on the user's own file is not the preset's experiment: no preset label (its text and
+            # claims are about the preset's data); it is named after the file instead
+            on_file = values.get("data.name") == "file"
+            submit = lambda c: state.queue().submit(c, label=None if on_file else preset_name)  # noqa: E731
+            run_ids = group_panel.submit_group(configs, n_seeds, submit, state.store())
+            if on_file and st.session_state.get("upload") is not None:
+                from core.storage.manage import rename
+
+                for run_id in run_ids:
+                    try:
+                        rename(state.store(), run_id, f"upload {st.session_state['upload'].name}"[:80])
+                    except ValueError:  # a file name with control characters: the run keeps no name
+                        pass
         except RuntimeError as exc:  # QueueFull or OverBudget: said in one line
             st.error(str(exc), icon=":material/hourglass_top:")
         else:
             st.switch_page("views/runs.py", query_params={"run": run_ids[0]})
+    if configs and not late_problem:
+        expected.caption("Expected: " + "; ".join(state.estimate(c).describe() for c in configs[:1]) +
+                         (f" per run, {len(configs)} runs" if len(configs) > 1 else "") + ".")
     if preset.explanation:
         st.caption(preset.explanation)
     if configs:

@@ -6,11 +6,13 @@ there is one, comes from ``$SDLAB_DASK_ADDRESS``, never from the page.
 """
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
 from core.config import ConfigError, all_keys, key_type
 from core.presets import PRESETS, get_preset
-from core.sweeps.executors.factory import exposure_warning
+from core.sweeps.executors.factory import MAX_LOCAL_WORKERS, exposure_warning
 from core.sweeps.service import SweepService
 from core.sweeps.spec import OBJECTIVES, SAMPLERS, Param, SweepSpec, parse_grid
 from core.sweeps.store import SweepError, SweepStore, best_point
@@ -24,6 +26,7 @@ DEFAULT_VALUES = {"method.temperature": "1, 4, 8", "method.alpha": "0.5, 1.0", "
                   "train.lr": "0.0003, 0.001, 0.003", "data.label_noise": "0.2, 0.4"}
 SWEEPABLE = [k for k in all_keys() if k not in ("data.path", "data.label_column")]
 RESUMABLE = ("interrupted", "cancelled", "failed")
+DEFAULT_WORKERS = os.cpu_count() or 1  # as the CLI's default: one trial per core
 
 
 @st.cache_resource(show_spinner=False, on_release=lambda service: service.close())
@@ -94,9 +97,17 @@ def _launch(service: SweepService) -> None:
     if service.busy():
         st.info(f"Sweep {service.sweep_id} is running; stop it or wait to launch another.")
     allowed = access.gate("sweep")
+    workers = None
+    if executor == "local":
+        workers = int(st.number_input(
+            "Worker processes", 1, MAX_LOCAL_WORKERS, min(DEFAULT_WORKERS, MAX_LOCAL_WORKERS), key="sweep_workers",
+            help="trials run side by side, one per process; each holds torch (a few hundred MB). More than the "
+                 f"machine's {os.cpu_count() or 1} cores only makes each trial slower."))
     if st.button("Launch sweep", type="primary", key="sweep_launch",
                  disabled=spec is None or service.busy() or not allowed):
         try:
+            if executor == "local":
+                service.set_workers(workers)
             st.session_state["sweep"] = service.launch(spec, executor)
         except SweepError as exc:
             st.error(str(exc), icon="⚠️")
@@ -130,7 +141,7 @@ def _status(service: SweepService, sweep: dict, trials: list[dict], spec: SweepS
 
 def _results(trials: list[dict], spec: SweepSpec, best: dict) -> None:
     keys = spec.keys()
-    st.dataframe(trials_frame(trials, keys), hide_index=True, key="sweep_table",
+    st.dataframe(trials_frame(trials, keys, spec), hide_index=True, key="sweep_table", placeholder="—",
                  column_config={"objective": st.column_config.NumberColumn(format="%.4f")})
     points = points_frame(trials, keys)
     if points["objective"].notna().sum() == 0:

@@ -1,0 +1,48 @@
+"""The end of a run reaching many watching pages: seconds from the run's end to each page showing it.
+
+    .venv/bin/python bench/watchers.py [--pages 10]
+
+Prints ``end_to_page_s_median``, ``end_to_page_s_max`` (goal: every page within 2 s, with 10 pages open) and the
+load average. A real ``streamlit run`` server, a real CLI run, Debian's Chromium; a fresh temporary store.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server, wait_healthy  # noqa: E402
+from watch_support import end_latencies  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=10)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="sdlab-watchers-"))
+    process, url = start_server(folder / "store", folder / "streamlit.log")
+    try:
+        wait_healthy(url, process)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            latencies = end_latencies(browser, url, folder / "store", pages=args.pages)
+            browser.close()
+    finally:
+        stop_server(process)
+    print(f"pages: {args.pages}")
+    print(f"end_to_page_s: {' '.join(f'{x:.2f}' for x in sorted(latencies))}")
+    print(f"end_to_page_s_median: {statistics.median(latencies):.2f}")
+    print(f"end_to_page_s_max: {max(latencies):.2f}")
+    print(f"load_average_1min: {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()

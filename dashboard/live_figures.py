@@ -1,0 +1,55 @@
+"""The live charts of a run, built once per new data and shared by every session watching it.
+
+A live view redraws every second. Building a plotly figure trace by trace costs a tenth of a second or more on a
+busy machine (plotly validates each trace), and every watching page redraws: with ten pages open the server spent
+its whole time redrawing the same charts, and the end of a run took minutes to reach them. Here a figure is built
+once per (run, data version, display options) and shared read-only: ``st.plotly_chart`` only serialises it.
+The data version changes with each stored epoch or generation, so a cached figure is never stale.
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import pandas as pd
+import streamlit as st
+
+from core.reports.charts import epoch_accuracy_figure as _epoch_accuracy_figure
+from dashboard import figures
+
+CACHE_ENTRIES = 256  # a few hundred figures: a handful of runs watched with a few option sets each
+
+
+def epochs_version(epochs: Sequence[Mapping]) -> tuple:
+    """What identifies a run's stored epochs: epochs are only appended, so their count and the last one do."""
+    if not epochs:
+        return (0,)
+    last = epochs[-1]
+    return len(epochs), last.get("generation"), last.get("epoch")
+
+
+@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
+def loss_figure(run_id: str, version: tuple, parts: tuple[str, ...], smoothing: float, n_generations: int,
+                log_y: bool, _epochs: Sequence[Mapping]):
+    return figures.loss_figure(pd.DataFrame(_epochs), list(parts), smoothing, n_generations, log_y)
+
+
+@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
+def accuracy_figure(run_id: str, version: tuple, supervised: bool, best: int | None,
+                    _generations: Sequence[Mapping], _baselines: Mapping | None):
+    """``version`` must change with the generations and the baselines (see ``generations_version``)."""
+    return figures.accuracy_figure(pd.DataFrame(_generations), _baselines, supervised, best)
+
+
+@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
+def epoch_accuracy_figure(run_id: str, version: tuple, n_generations: int, _epochs: Sequence[Mapping]):
+    return _epoch_accuracy_figure(_epochs, n_generations, title="Accuracy per epoch")
+
+
+@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
+def monitor_figure(run_id: str, version: tuple, _epochs: Sequence[Mapping]):
+    return figures.monitor_figure(pd.DataFrame(_epochs))
+
+
+def generations_version(generations: Sequence[Mapping], baselines: Mapping | None) -> tuple:
+    """Generations are appended one by one; baselines are written once, after the first generation."""
+    return len(generations), bool(baselines)

@@ -1,0 +1,79 @@
+"""Many pages watching one run: how long after the run ends does each page show it?
+
+Shared by ``tests/test_watchers.py`` (a bound that today's code meets with room, 212 s before the fix) and
+``bench/watchers.py`` (the measured latencies against the 2 s goal). A CLI run trains into the server's store;
+``pages`` browser pages open its Runs page and wait until each shows it running; then the run is cancelled
+through the store (the same path as any end: the worker writes a final status), and each page is timed from
+the store's ``finished`` timestamp to its status badge showing the new status.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from core.storage.run_store import RunStore
+
+ROOT = Path(__file__).resolve().parents[1]
+# Long enough to open every page while it runs; cancelled long before it would end by itself.
+LONG_RUN = ["--preset", "dry-run", "--set", "train.epochs=2000", "--set", "method.generations=2"]
+
+
+def start_cli_run(store_root: Path) -> tuple[subprocess.Popen, str]:
+    """Start a long run with the CLI into ``store_root``; return the process and the run id once it is running."""
+    store = RunStore(store_root)
+    before = {run["id"] for run in store.list_runs()}
+    process = subprocess.Popen([sys.executable, "-m", "core", "--store", str(store_root), "run", *LONG_RUN],
+                               cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        fresh = [r for r in store.list_runs() if r["id"] not in before and r["status"] == "running"]
+        if fresh and store.epochs(fresh[0]["id"]):
+            return process, fresh[0]["id"]
+        if process.poll() is not None:
+            raise RuntimeError(f"the CLI run exited early with code {process.returncode}")
+        time.sleep(0.1)
+    process.kill()
+    raise TimeoutError("the CLI run did not start within 120 s")
+
+
+def badge_text(page) -> str:
+    return page.evaluate("""() => {
+        const badge = document.querySelector('.stMarkdownBadge');
+        return badge ? badge.textContent : '';
+    }""")
+
+
+def end_latencies(browser, url: str, store_root: Path, pages: int = 10, wait_s: float = 300.0) -> list[float]:
+    """Seconds from the run's end (the store's ``finished``) to each of ``pages`` pages showing it; inf if never."""
+    process, run_id = start_cli_run(store_root)
+    store = RunStore(store_root)
+    contexts = []
+    try:
+        for _ in range(pages):
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
+            page.set_default_timeout(120_000)
+            page.goto(f"{url}/runs?run={run_id}")
+            contexts.append((context, page))
+        for _, page in contexts:
+            page.wait_for_function("""() => [...document.querySelectorAll('.stMarkdownBadge')]
+                .some(b => b.textContent.includes('running'))""")
+        store.request_cancel(run_id)
+        seen: dict[int, float] = {}
+        deadline = time.monotonic() + wait_s
+        while len(seen) < pages and time.monotonic() < deadline:
+            for i, (_, page) in enumerate(contexts):
+                if i not in seen and "cancelled" in badge_text(page):
+                    seen[i] = time.time()
+            time.sleep(0.05)
+        finished = store.get_run(run_id)["finished"]
+        return [seen[i] - finished if i in seen else float("inf") for i in range(pages)]
+    finally:
+        for context, _ in contexts:
+            context.close()
+        process.terminate()
+        process.wait(timeout=30)
