@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
+from core.reports.template import TEMPLATE
 from dashboard import state
 
 OVERLAY_OPACITY = 0.55
@@ -55,7 +56,7 @@ def attention_figure(image: np.ndarray, maps: Mapping[int, np.ndarray], index: i
         fig.update_yaxes(scaleanchor=f"x{'' if k == 1 else k}", row=(k - 1) // (heads + 1) + 1,
                          col=(k - 1) % (heads + 1) + 1)
     fig.update_annotations(font_size=11)
-    return fig.update_layout(template="plotly_white", title=f"where each generation looks · test input {index}",
+    return fig.update_layout(template=TEMPLATE, title=f"where each generation looks · test input {index}",
                              height=110 + 120 * len(generations), margin=dict(l=0, r=0, t=60, b=50))
 
 

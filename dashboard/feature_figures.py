@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from core import metric_names
+from core.reports.template import TEMPLATE
 
 LEARNED_COLOR = qualitative.D3[0]
 CONTROL_COLOR = qualitative.D3[1]
@@ -18,7 +19,7 @@ CONTROL = ("compute_matched_knn_accuracy",)
 SOURCE_LABELS = {"features": "learned features (last generation)", "raw": "raw inputs", "pca": "PCA",
                  "random_init": "random-init network", "autoencoder": "autoencoder",
                  "invariant": "hand-made invariant (|FFT|)"}
-_LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=10, b=10))
+_LAYOUT = dict(template=TEMPLATE, margin=dict(l=10, r=10, t=10, b=10))
 BASELINES_CAPTION = (
     "Every bar is the accuracy of a weighted k-NN (cosine, k = eval.knn_k) on the test split, using that "
     "representation of the training split with its clean labels, which training never used. Raw inputs and PCA "

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative, sample_colorscale
 
 from core import metric_names
+from core.reports.template import TEMPLATE
 
 if TYPE_CHECKING:  # frames are passed in; importing pandas here would slow the Launch page's first paint
     import pandas as pd
@@ -24,7 +25,7 @@ CORRECT_COLORS = {"correct": "#2E9E5B", "wrong": "#D64545"}
 REFERENCE_COLOR = "#8A8F98"
 CHART_HEIGHT = 400
 EMBEDDING_HEIGHT = 600
-_LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=10, b=10),
+_LAYOUT = dict(template=TEMPLATE, margin=dict(l=10, r=10, t=10, b=10),
                legend=dict(orientation="h", yanchor="top", y=-0.18, x=0))
 
 
@@ -265,7 +266,7 @@ def digit_figure(pixels: np.ndarray, title: str = "") -> go.Figure:
     """An image-shaped input (H, W) as a grey heatmap, ink dark on white, top row at the top."""
     fig = go.Figure(go.Heatmap(z=np.asarray(pixels, dtype=float), colorscale="Greys", showscale=False,
                                hovertemplate="row %{y}, col %{x}: %{z:.0f}<extra></extra>"))
-    return fig.update_layout(template="plotly_white", title=title, height=240, margin=dict(l=0, r=0, t=40, b=0),
+    return fig.update_layout(template=TEMPLATE, title=title, height=240, margin=dict(l=0, r=0, t=40, b=0),
                              xaxis=dict(visible=False, constrain="domain"),
                              yaxis=dict(visible=False, autorange="reversed", scaleanchor="x"))
 
@@ -281,7 +282,7 @@ def probability_figure(probs: np.ndarray, generations: Sequence[int], true_label
                                hovertemplate="%{y}, class %{x}: %{z:.1%}<extra></extra>"))
     fig.add_shape(type="rect", x0=true_label - 0.5, x1=true_label + 0.5, y0=-0.5, y1=len(rows) - 0.5,
                   line=dict(color=CORRECT_COLORS["correct"], width=3))
-    return fig.update_layout(template="plotly_white", height=80 + 36 * len(rows), margin=dict(l=0, r=0, t=40, b=0),
+    return fig.update_layout(template=TEMPLATE, height=80 + 36 * len(rows), margin=dict(l=0, r=0, t=40, b=0),
                              title=f"class probabilities (true class {true_label} outlined)",
                              xaxis=dict(title="class", type="category"),
                              yaxis=dict(autorange="reversed", type="category"))

@@ -14,11 +14,12 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core import metric_names
+from core.reports.template import TEMPLATE
 
 MEAN_COLOR = "#1F5FAD"
 BAND_COLOR = "rgba(31, 95, 173, 0.18)"
 SEED_COLOR = "rgba(90, 90, 100, 0.28)"
-_LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=10, b=10), height=380,
+_LAYOUT = dict(template=TEMPLATE, margin=dict(l=10, r=10, t=10, b=10), height=380,
                legend=dict(orientation="h", yanchor="top", y=-0.18, x=0))
 
 

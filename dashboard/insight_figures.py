@@ -13,13 +13,15 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.reports.template import TEMPLATE
+
 MUTED = "#D9DCE1"
 LABEL_COLOR = "#2E9E5B"
 TEACHER_COLOR = "#1F77B4"
 OUTPUT_COLOR = "#111111"
 T_GRID = tuple(round(t, 2) for t in (0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 6, 8, 10))
 START_T = 4.0
-_LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=50, b=10))
+_LAYOUT = dict(template=TEMPLATE, margin=dict(l=10, r=10, t=50, b=10))
 
 
 def softmax_rows(logits: np.ndarray, temperature: float) -> np.ndarray:

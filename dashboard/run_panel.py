@@ -144,12 +144,12 @@ def _live(run_id: str, was_active: bool, had_epochs: bool, drawn_generations: in
         run, epochs = _await_first_epoch(store, run_id)
     else:
         run, epochs = store.get_run(run_id), store.epochs(run_id)
+    generations = store.generations(run_id)
+    _status(run)  # first: a run's end shows at once, before the whole page is redrawn
     if was_active and run["status"] not in ACTIVE:
         st.rerun()  # the run ended: redraw the whole page, without polling
-    generations = store.generations(run_id)
     if was_active and len(generations) != drawn_generations:
         st.rerun()  # a generation finished: redraw the page once, its 2-D views included
-    _status(run)
     _progress(run, epochs)
     supervised = catalog.method(run["config"]["method"]["name"]).supervised
     loss_col, acc_col = st.columns(2, gap="large")

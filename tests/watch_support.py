@@ -18,7 +18,8 @@ from core.storage.run_store import RunStore
 
 ROOT = Path(__file__).resolve().parents[1]
 # Long enough to open every page while it runs; cancelled long before it would end by itself.
-LONG_RUN = ["--preset", "dry-run", "--set", "train.epochs=2000", "--set", "method.generations=2"]
+LONG_RUN = ["--preset", "digits-ban-noisy", "--set", "train.epochs=10000", "--set", "method.generations=2",
+            "--set", "eval.embedding=pca"]
 
 
 def start_cli_run(store_root: Path) -> tuple[subprocess.Popen, str]:

@@ -13,9 +13,10 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative, sample_colorscale
 
 from core import metric_names
+from core.reports.template import TEMPLATE
 
 GREY = "#8A8F98"
-LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10),
+LAYOUT = dict(template=TEMPLATE, margin=dict(l=10, r=10, t=40, b=10),
               legend=dict(orientation="h", yanchor="top", y=-0.2, x=0))
 # Per-epoch accuracies: the split, its label, its dash. The training accuracy is scored on the given (possibly
 # noisy) labels, so its climb above the test accuracy is memorisation seen epoch by epoch.
