@@ -18,10 +18,9 @@ from core.storage.export import embedding_frame
 from core.presets import PRESETS
 from core.storage.run_store import ACTIVE, RunStore, wall_seconds
 from core import catalog
-from dashboard import access, attention_panel, feature_figures, figures, live_figures, report_download, state, tables
-from dashboard import view_cache
+from dashboard import (access, attention_panel, feature_figures, figures, insight_panel, live_figures,
+                       report_download, state, tables, view_cache)
 from dashboard.progress import format_duration, progress
-from dashboard import insight_panel
 
 STATUS_BADGES = {"queued": ("gray", ":material/schedule:"), "running": ("blue", ":material/directions_run:"),
                  "finished": ("green", ":material/check_circle:"), "failed": ("red", ":material/error:"),

@@ -23,6 +23,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 def _clear_streamlit_caches() -> None:
     import streamlit as st
 
+    from core.engine import jobs
+
+    jobs.close_all()  # the app's cached queue: its idle worker processes would outlive the test
     st.cache_resource.clear()
     st.cache_data.clear()
 

@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_parser(sub)
     add_insight_parsers(sub)
     add_manage_parsers(sub)
-    for name in ("run", "list", "show", "export", "presets", *MANAGE_COMMANDS):  # --store after the sub-command works too
+    for name in ("run", "list", "show", "export", "presets", *MANAGE_COMMANDS):  # --store after the sub-command too
         sub.choices[name].add_argument("--store", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 

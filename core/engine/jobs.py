@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import weakref
 
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,14 @@ if TYPE_CHECKING:
 
 DEFAULT_CAP = int(os.environ.get("SDLAB_MAX_JOBS", "1"))  # one run at a time fills 2 cores
 MAX_WAITING = 20  # runs queued behind the running ones; a page cannot pile up thousands
+_OPEN: "weakref.WeakSet[JobQueue]" = weakref.WeakSet()  # for close_all: a harness making many queues
+
+
+def close_all() -> None:
+    """Stop the worker processes of every queue made in this process (tests make one per app session; each idle
+    worker holds a few hundred MB of torch)."""
+    for job_queue in list(_OPEN):
+        job_queue.close()
 
 
 class QueueFull(RuntimeError):
@@ -42,6 +51,7 @@ class JobQueue:
             raise ValueError(f"job cap {cap}: must be at least 1")
         self.store = store
         self._processes = [WorkerProcess(f"sdlab-worker-{i}") for i in range(cap)] if processes else None
+        _OPEN.add(self)
         self._pending: queue.Queue[tuple[str, RunConfig]] = queue.Queue()
         self._stops: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
