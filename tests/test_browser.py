@@ -56,6 +56,9 @@ def test_launch_dry_run_see_its_charts_and_move_the_generation_slider(page, serv
     page.wait_for_function("""() => { const gd = document.querySelector('.st-key-embedding_chart .js-plotly-plot');
                                       return gd && gd._fullLayout && gd._fullLayout.sliders
                                              && gd._fullLayout.sliders[0].active === 0; }""")
+    # Until that redraw has finished, the previous view stays on the page too (stale, retained): wait for one.
+    page.wait_for_function("() => document.querySelectorAll('.st-key-embedding_chart').length === 1",
+                           timeout=RUN_MS)
     before = _slider_state(page)
     chart = page.locator(".st-key-embedding_chart")
     chart.scroll_into_view_if_needed()
@@ -101,7 +104,7 @@ def test_cancel_a_long_run(page, server):
     page.get_by_role("heading", name="Launch a run").wait_for()
     page.locator(".st-key-launch button").click()
     page.wait_for_url(re.compile(r"/runs\?run="))
-    cancel = page.locator(".st-key-cancel button")
+    cancel = page.locator('.st-key-cancel:not([data-stale="true"]) button')  # not a redraw's retained copy
     cancel.wait_for(timeout=RUN_MS)
     page.locator(".stMarkdownBadge", has_text="running").first.wait_for(timeout=RUN_MS)
     cancel.click()
