@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from core import catalog
 
@@ -199,6 +199,17 @@ class EvalConfig(_Section):
 
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "method": MethodConfig, "train": TrainConfig, "eval": EvalConfig}
+
+
+def flatten(config: Mapping, prefix: str = "") -> dict:
+    """A nested config dict (as stored, possibly older than today's keys) as dotted keys."""
+    out = {}
+    for key, value in config.items():
+        if isinstance(value, Mapping):
+            out.update(flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
 
 
 @dataclass(frozen=True)

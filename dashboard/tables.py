@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from core import metric_names
+from core.config import flatten
 from core.storage.export import run_row
 
 GENERATION_COLUMNS = {"generation": "generation", **metric_names.shorts(metric_names.GENERATION_TABLE)}
@@ -97,15 +98,6 @@ def telling_point(probs: Sequence[np.ndarray], labels: np.ndarray) -> tuple[int,
     return 0, "the first test input"
 
 
-def flatten(config: Mapping, prefix: str = "") -> dict:
-    """A nested config as dotted keys."""
-    out = {}
-    for key, value in config.items():
-        if isinstance(value, Mapping):
-            out.update(flatten(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
 
 
 def config_diff(configs: Mapping[str, Mapping]) -> pd.DataFrame:

@@ -1,22 +1,14 @@
 """Generation diff: a hand-worked case, the identities it must keep (fixed − broken = Δ accuracy · n, the confusion
 diagonal = accuracy), and the CLI on a real noisy dry-run run in a real store."""
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from core.evaluation.diff import InsightError, confusion, generation_diff, load_generation_diff
 from core.storage.run_store import RunStore
+from tests.cli_support import cli
 
-ENV = {**os.environ, "PYTHONPATH": os.getcwd()}
-
-
-def cli(*args, store):
-    return subprocess.run([sys.executable, "-m", "core", *args, "--store", str(store)], capture_output=True,
-                          text=True, env=ENV, timeout=300)
 
 
 @pytest.fixture(scope="module")

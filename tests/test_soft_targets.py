@@ -2,22 +2,14 @@
 distribution sums to 1, agrees at T = 1 with the probabilities the trainer stored, and flattens as T grows."""
 import json
 import math
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from core.evaluation.soft_targets import InsightError, parse_temperatures, softmax_at
 from core.storage.run_store import RunStore
+from tests.cli_support import cli
 
-ENV = {**os.environ, "PYTHONPATH": os.getcwd()}
-
-
-def cli(*args, store):
-    return subprocess.run([sys.executable, "-m", "core", *args, "--store", str(store)], capture_output=True,
-                          text=True, env=ENV, timeout=300)
 
 
 @pytest.fixture(scope="module")

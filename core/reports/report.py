@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from core import catalog, metric_names
+from core.config import flatten
 from core.presets import PRESETS
 from core.reports import charts
 from core.reports.summary import result_sentence
@@ -144,7 +145,7 @@ def _comparison(store: RunStore, run_ids: Sequence[str], chart: _Charts) -> str:
         rows = store.generations(run_id)
         fig.add_scatter(x=[r["generation"] for r in rows], y=[r.get(key) for r in rows], mode="lines+markers",
                         name=f"{name} ({metric_names.METRICS[key].label})", line=dict(color=qualitative.D3[i % 10]))
-        flats[name] = _flat(run["config"])
+        flats[name] = flatten(run["config"])
         sentence = result_sentence(rows, key == "test_accuracy", run["baselines"],
                                    (run["summary"] or {}).get("best_generation"))
         lines.append(f"<li><b>{html.escape(name)}</b>: {html.escape(sentence)}</li>")
@@ -158,14 +159,6 @@ def _comparison(store: RunStore, run_ids: Sequence[str], chart: _Charts) -> str:
     return (f"<h2>Comparison</h2><ul>{''.join(lines)}</ul>{chart(fig)}<h3>What differs</h3>{diff}")
 
 
-def _flat(config: Mapping, prefix: str = "") -> dict:
-    out = {}
-    for key, value in config.items():
-        if isinstance(value, Mapping):
-            out.update(_flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
 
 
 def build_report(store: RunStore, run_ids: Sequence[str]) -> str:
