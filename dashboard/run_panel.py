@@ -25,7 +25,9 @@ from dashboard.progress import format_duration, progress
 STATUS_BADGES = {"queued": ("gray", ":material/schedule:"), "running": ("blue", ":material/directions_run:"),
                  "finished": ("green", ":material/check_circle:"), "failed": ("red", ":material/error:"),
                  "cancelled": ("orange", ":material/cancel:"), "interrupted": ("orange", ":material/bolt:")}
-LIVE_EVERY_S = 1.0
+# One live redraw costs the browser ~0.3-0.5 s of CPU on a 2-core machine (mostly Streamlit's own re-rendering,
+# bench/RESULTS.md): every 2 s leaves the training beside it its core.
+LIVE_EVERY_S = 2.0
 FIRST_EPOCH_EVERY_S = 0.25  # until the first epoch is in: the first loss point shows as soon as it exists
 FIRST_EPOCH_WAIT_S = 1.0  # the longest one poll holds on for a started run's first epoch (a click waits as long)
 EMBEDDING_NAMES = {"umap": "UMAP", "pca": "PCA", "tsne": "t-SNE"}

@@ -61,6 +61,14 @@ def test_the_config_file_binds_loopback_and_allows_only_loopback_hosts():
     assert config["client"]["toolbarMode"] == "viewer"  # no Deploy button for visitors
 
 
+def test_the_server_skips_work_that_a_live_page_would_repeat_every_poll():
+    """A full garbage collection after every rerun and a re-listing of every imported module took ~75% of the
+    server's CPU while a page watched a run (py-spy; bench/RESULTS.md), CPU taken from the training beside it."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False
+    assert config["server"]["fileWatcherType"] == "none"
+
+
 def test_a_bare_streamlit_run_listens_on_loopback_only(bare_server):
     assert _listening_addresses(bare_server) == {"0100007F"}  # 127.0.0.1, little-endian hex; no 0.0.0.0, no ::
 
