@@ -122,7 +122,8 @@ def extras(quick: bool) -> dict[str, dict]:
 
 NOTES = f"""\
 How the presets were tuned (on validation, never on test): bench/TUNING.md. The ViT presets' times and
-generation-by-generation numbers on 3 seeds: bench/TUNING.md, "The ViT presets".
+generation-by-generation numbers on 3 seeds: bench/TUNING.md, "The ViT presets"; the speech presets' (issue 17):
+bench/TUNING.md, "Spoken digits".
 
 ## How the figures are measured
 

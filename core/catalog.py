@@ -45,6 +45,7 @@ class Model(Plugin):
 @dataclass(frozen=True)
 class Dataset(Plugin):
     input_kind: str = "vector"  # what its rows are
+    speech: bool = False  # spoken words: runs report word error rates (test_wer …) and charts say WER
 
 
 _BAN_KEYS = ("method.temperature", "method.alpha", "method.warm_start")
@@ -76,6 +77,9 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in [
     Dataset("digits-shifted", "core.data.shifted", "the digits at a random offset on a larger blank canvas "
                                                    "(optionally with clutter)", ("data.canvas", "data.distractor"),
             input_kind="image"),
+    Dataset("spoken-digits", "core.data.spoken", "the words zero…nine spoken by espeak-ng voices, as 32×32 log-mel "
+                                                 "images; test voices never heard in training", input_kind="image",
+            speech=True),
     Dataset("moons", "core.data.toy", "two interleaving half circles (2-D)", _TOY_KEYS),
     Dataset("circles", "core.data.toy", "two concentric circles (2-D)", _TOY_KEYS),
     Dataset("blobs", "core.data.toy", "four Gaussian blobs (2-D)", _TOY_KEYS),

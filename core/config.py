@@ -101,7 +101,8 @@ _FIELD_TYPES = {"int": int, "float": float, "str": str, "bool": bool}
 class DataConfig(_Section):
     section = "data"
     name: str = param("digits", "dataset: digits (8×8 handwritten digits, built in), digits-shifted (the digits at "
-                                "random places on a larger canvas), moons, circles, blobs, "
+                                "random places on a larger canvas), spoken-digits (zero…nine spoken by "
+                                "espeak-ng, as log-mel images), moons, circles, blobs, "
                                 "or file (an uploaded CSV/NPZ named by data.path)", choices=DATASETS)
     label_noise: float = param(0.0, "fraction of training labels flipped to another class (symmetric noise); "
                                     "the test split stays clean", low=0.0, high=0.9)

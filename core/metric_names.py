@@ -45,25 +45,29 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
     Metric("feature_effective_rank", "effective rank of the features", "feature rank", "", True),
     Metric("feature_effective_rank_floor", "dimensional-collapse floor of the feature rank", "rank floor", "", True),
     Metric("argmax_share", "share of output dimensions that win an argmax", "argmax share", "share", True),
+    Metric("test_wer", "word error rate (lower is better)", "WER", "share", False),
+    Metric("knn_wer", "k-NN word error rate on features", "k-NN WER", "share", False),
+    Metric("linear_probe_wer", "linear-probe word error rate on features", "probe WER", "share", False),
+    Metric("mfcc_knn_accuracy", "k-NN on MFCC mean and std (speech)", "MFCC k-NN", "share", True),
     Metric("argmax_top_share", "share of inputs won by the most frequent output", "top output share", "share",
            False),
 ]}
 
 # Groups, in display order.
 ACCURACIES = ("test_accuracy", "ensemble_accuracy", "knn_accuracy", "linear_probe_accuracy")  # one chart
-BASELINES = ("raw_knn_accuracy", "pca_knn_accuracy", "random_init_knn_accuracy", "invariant_knn_accuracy",
+BASELINES = ("raw_knn_accuracy", "pca_knn_accuracy", "mfcc_knn_accuracy", "random_init_knn_accuracy", "invariant_knn_accuracy",
              "autoencoder_knn_accuracy", "compute_matched_knn_accuracy",
              "compute_matched_test_accuracy")  # reference lines on that chart (each where the run has it)
 ACCURACY_REFERENCES = ("raw_knn_accuracy", "random_init_knn_accuracy")  # the lines on a label-free accuracy chart
 CLUSTER_BASELINES = ("raw_kmeans_nmi",)  # a baseline on the NMI scale, beside the generations' kmeans_nmi
 SELECTION = ("val_accuracy", "val_knn_accuracy")  # what the best generation is chosen on (never test)
-GENERATION_TABLE = ("val_accuracy", "test_accuracy", "ensemble_accuracy", "val_knn_accuracy", "knn_accuracy",
+GENERATION_TABLE = ("val_accuracy", "test_accuracy", "test_wer", "ensemble_accuracy", "val_knn_accuracy", "knn_accuracy",
                     "linear_probe_accuracy", "kmeans_nmi", "test_ece", "test_nll", "teacher_agreement",
                     "memorized_noise")  # the per-generation table on Runs
 SUMMARY = ("test_accuracy", "ensemble_accuracy", "knn_accuracy", "linear_probe_accuracy", "memorized_noise",
            "test_ece")  # the CLI's and the run list's columns
 EPOCH_SHOWN = ("loss", "test_accuracy")  # what the CLI's progress bar shows per epoch
-GENERATION_SHOWN = ("test_accuracy", "knn_accuracy", "linear_probe_accuracy")  # its line per generation
+GENERATION_SHOWN = ("test_accuracy", "test_wer", "knn_accuracy", "linear_probe_accuracy")  # its line per generation
 
 
 def labels(names: tuple[str, ...]) -> dict[str, str]:

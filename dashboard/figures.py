@@ -115,6 +115,10 @@ def accuracy_figure(generations: pd.DataFrame, baselines: Mapping[str, float] | 
     if generations.empty:
         fig.update_yaxes(range=[0, 1])
         return _waiting(fig, empty_text)
+    from dashboard import speech_figures  # a speech run's chart says WER (lower is better)
+
+    if speech_figures.is_speech(generations):
+        return speech_figures.wer_figure(generations, baselines, supervised, best_generation, _LAYOUT, CHART_HEIGHT)
     frame = generations.sort_values("generation")
     x = frame["generation"].to_numpy()
     palette = qualitative.D3

@@ -7,9 +7,7 @@ seed. A run without a group draws nothing here.
 """
 from __future__ import annotations
 
-import secrets
-import time
-from typing import Callable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import streamlit as st
 
@@ -101,21 +99,22 @@ def seeds_field(preset_name: str) -> int:
     default = TEACHING_SEEDS if preset_name.startswith("teach-") else 1
     n_seeds = int(st.number_input("seeds", 1, MAX_FORM_SEEDS, default, key=f"seeds_{preset_name}",
                                help="run seeds S, S+1, … of this config as one group: Runs shows the mean and the "
-                                    "spread. From this page they train one after another; the CLI's `run --seeds N` "
-                                    "trains a born-again MLP's seeds together, in one batched pass"))
+                                    "spread. The group is one job: a born-again MLP's seeds train together, in "
+                                    "one batched pass (other models one seed after another); Cancel on any seed "
+                                    "cancels the group"))
     if n_seeds > 1:
-        st.caption(f"{n_seeds} seeds: {n_seeds}× the runs and the time above, one run after another.")
+        st.caption(f"{n_seeds} seeds: {n_seeds} runs as one job, trained together where the model allows.")
     return n_seeds
 
 
-def submit_group(configs: Sequence, n_seeds: int, submit: Callable[[object], str], store) -> list[str]:
-    """Submit each config as ``n_seeds`` runs (seeds S..S+N−1) tagged with one group id per config; run ids."""
+def submit_group(configs: Sequence, n_seeds: int, job_queue, label: str | None) -> list[str]:
+    """Submit each config as ``n_seeds`` runs (seeds S..S+N−1): with more than one seed, ONE job of the queue
+    per config (its seeds trained together, one group id, cancelled together); the run ids, in order."""
     run_ids = []
     for config in configs:
-        ids = [submit(config.override({"seed": config.seed + k})) for k in range(n_seeds)]
-        if n_seeds > 1:
-            group_id = "g" + time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
-            for run_id in ids:
-                store.set_group(run_id, group_id)
-        run_ids += ids
+        if n_seeds == 1:
+            run_ids.append(job_queue.submit(config, label=label))
+        else:
+            seeds = [config.override({"seed": config.seed + k}) for k in range(n_seeds)]
+            run_ids += job_queue.submit_group(seeds, label=label)[1]
     return run_ids

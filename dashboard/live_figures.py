@@ -42,7 +42,7 @@ def accuracy_figure(run_id: str, version: tuple, supervised: bool, best: int | N
 
 @st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
 def epoch_accuracy_figure(run_id: str, version: tuple, n_generations: int, _epochs: Sequence[Mapping]):
-    return _epoch_accuracy_figure(_epochs, n_generations, title="Accuracy per epoch")
+    return _epoch_accuracy_figure(_epochs, n_generations, height=figures.CHART_HEIGHT)  # the page gives the title
 
 
 @st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)

@@ -18,7 +18,7 @@ from core.storage.export import embedding_frame
 from core.presets import PRESETS
 from core.storage.run_store import ACTIVE, RunStore, wall_seconds
 from core import catalog
-from dashboard import (access, attention_panel, feature_figures, figures, insight_panel, live_figures,
+from dashboard import (access, attention_panel, audio_panel, feature_figures, figures, insight_panel, live_figures,
                        report_download, state, tables, view_cache)
 from dashboard.progress import format_duration, progress
 
@@ -28,6 +28,7 @@ STATUS_BADGES = {"queued": ("gray", ":material/schedule:"), "running": ("blue", 
 # One live redraw costs the browser ~0.3-0.5 s of CPU on a 2-core machine (mostly Streamlit's own re-rendering,
 # bench/RESULTS.md): every 2 s leaves the training beside it its core.
 LIVE_EVERY_S = 2.0
+STATUS_EVERY_S = 1.0
 FIRST_EPOCH_EVERY_S = 0.25  # until the first epoch is in: the first loss point shows as soon as it exists
 FIRST_EPOCH_WAIT_S = 1.0  # the longest one poll holds on for a started run's first epoch (a click waits as long)
 EMBEDDING_NAMES = {"umap": "UMAP", "pca": "PCA", "tsne": "t-SNE"}
@@ -42,7 +43,11 @@ def show(run: Mapping) -> None:
     every = (LIVE_EVERY_S if started else FIRST_EPOCH_EVERY_S) if active else None
     # The 2-D views change only when a generation ends: the live part reruns the whole page then (no polling here).
     drawn = len(state.store().generations(run["id"]))
+    # The status polls on its own, light and often: a run's end (or a finished generation) reaches the page within
+    # a second, while the costly charts redraw every LIVE_EVERY_S.
+    st.fragment(_status_live, run_every=STATUS_EVERY_S if active else None)(run["id"], active, drawn)
     st.fragment(_live, run_every=every)(run["id"], active, started, drawn)
+    _per_generation(run)  # not polled: redrawn by the page rerun that each finished generation brings
     st.fragment(_views)(run["id"])
     insight_panel.show(run)  # what a generation changed (dashboard/insight_panel.py)
     _downloads(run)
@@ -134,33 +139,57 @@ def _await_first_epoch(store: RunStore, run_id: str) -> tuple[dict, list[dict]]:
     return run, epochs
 
 
-def _live(run_id: str, was_active: bool, had_epochs: bool, drawn_generations: int = 0) -> None:
-    """Status, progress, loss curves, accuracy per generation and the per-generation table.
+def _status_live(run_id: str, was_active: bool, drawn_generations: int) -> None:
+    """The status badge and its messages: two small store reads, polled every STATUS_EVERY_S while active."""
+    store = state.store()
+    run = store.get_run(run_id)
+    _status(run)  # first: a run's end shows at once, before the whole page is redrawn
+    _end_or_new_generation(run, was_active, len(store.generations(run_id)), drawn_generations)
 
-    While the run is active it polls; when the run ends or a generation finishes (``drawn_generations`` is how
-    many the page drew) the whole page reruns once, so the 2-D views need no polling of their own.
-    """
+
+def _end_or_new_generation(run: Mapping, was_active: bool, generations: int, drawn_generations: int) -> None:
+    """When the run ends or a generation finishes (``drawn_generations`` is how many the page drew) the whole page
+    reruns once, so the 2-D views need no polling of their own and a finished run polls no more."""
+    if was_active and (run["status"] not in ACTIVE or generations != drawn_generations):
+        st.rerun()
+
+
+def _live(run_id: str, was_active: bool, had_epochs: bool, drawn_generations: int = 0) -> None:
+    """Progress and the per-epoch charts (loss; accuracy, or the collapse monitor when label-free), polled while
+    active. Only what changes every epoch is here: each poll costs the browser a re-render of all of it."""
     store = state.store()
     if was_active and not had_epochs:
         run, epochs = _await_first_epoch(store, run_id)
     else:
         run, epochs = store.get_run(run_id), store.epochs(run_id)
     generations = store.generations(run_id)
-    _status(run)  # first: a run's end shows at once, before the whole page is redrawn
-    if was_active and run["status"] not in ACTIVE:
-        st.rerun()  # the run ended: redraw the whole page, without polling
-    if was_active and len(generations) != drawn_generations:
-        st.rerun()  # a generation finished: redraw the page once, its 2-D views included
+    _end_or_new_generation(run, was_active, len(generations), drawn_generations)
     _progress(run, epochs)
-    supervised = catalog.method(run["config"]["method"]["name"]).supervised
-    loss_col, acc_col = st.columns(2, gap="large")
+    loss_col, right_col = st.columns(2, gap="large")
     with loss_col:
         st.subheader("Loss per epoch")
         _loss_chart(run, epochs)
-        if supervised:  # per-epoch test and validation accuracy: memorisation and early stopping show here
+    with right_col:
+        if catalog.method(run["config"]["method"]["name"]).supervised:
+            # per-epoch test and validation accuracy: memorisation and early stopping show here
+            st.subheader("Accuracy per epoch")
             st.plotly_chart(live_figures.epoch_accuracy_figure(run_id, live_figures.epochs_version(epochs),
                                                                run["config"]["method"]["generations"], epochs),
                             key="epoch_accuracy_chart")
+        elif epochs:
+            st.subheader("Collapse monitor")
+            st.plotly_chart(live_figures.monitor_figure(run_id, live_figures.epochs_version(epochs), epochs),
+                            key="monitor_chart")
+    if was_active and epochs and not had_epochs:
+        st.rerun()  # the first epoch is drawn: redraw the page to poll at the normal pace from now on
+
+
+def _per_generation(run: Mapping) -> None:
+    """Accuracy per generation and the per-generation table (and, label-free, the features against baselines)."""
+    run_id = run["id"]
+    generations = state.store().generations(run_id)
+    supervised = catalog.method(run["config"]["method"]["name"]).supervised
+    acc_col, table_col = st.columns(2, gap="large")
     with acc_col:
         st.subheader("Accuracy per generation")
         best = (run.get("summary") or {}).get("best_generation")
@@ -170,24 +199,19 @@ def _live(run_id: str, was_active: bool, had_epochs: bool, drawn_generations: in
                                                 f"{run['status']} before generation 0 finished") if ended_empty else
                         live_figures.accuracy_figure(run_id, version, supervised, best, generations, run["baselines"]),
                         key="accuracy_chart")
+    with table_col:
+        st.subheader("Per generation")
+        if generations:
+            frame = tables.generation_frame(generations)
+            st.dataframe(frame, hide_index=True, width="stretch", placeholder="—", column_config={
+                c: st.column_config.NumberColumn(format="percent") for c in tables.PERCENT_COLUMNS if c in frame} | {
+                "ECE (calibration)": st.column_config.NumberColumn(format="%.3f"),
+                "NLL": st.column_config.NumberColumn(format="%.3f")})
+            st.caption(tables.generation_caption(list(frame.columns), run["config"]["data"]["label_noise"] > 0))
+        else:
+            st.caption("Filled in as each generation finishes.")
     if generations and run["baselines"]:
         _features_panel(run, generations)
-    if not supervised and epochs:
-        st.subheader("Collapse monitor")
-        st.plotly_chart(live_figures.monitor_figure(run_id, live_figures.epochs_version(epochs), epochs),
-                        key="monitor_chart")
-    st.subheader("Per generation")
-    if generations:
-        frame = tables.generation_frame(generations)
-        st.dataframe(frame, hide_index=True, width="stretch", placeholder="—", column_config={
-            c: st.column_config.NumberColumn(format="percent") for c in tables.PERCENT_COLUMNS if c in frame} | {
-            "ECE (calibration)": st.column_config.NumberColumn(format="%.3f"),
-            "NLL": st.column_config.NumberColumn(format="%.3f")})
-        st.caption(tables.generation_caption(list(frame.columns), run["config"]["data"]["label_noise"] > 0))
-    else:
-        st.caption("Filled in as each generation finishes.")
-    if was_active and epochs and not had_epochs:
-        st.rerun()  # the first epoch is drawn: redraw the page to poll at the normal pace from now on
 
 
 def _point_detail(run_id: str, index: int, generations: list[int], run_arrays: dict, info: Mapping) -> None:
@@ -208,6 +232,7 @@ def _point_detail(run_id: str, index: int, generations: list[int], run_arrays: d
         st.caption("A label-free run has no class probabilities to show.")
     if shape:  # a ViT run's attention maps, every generation (nothing for other models)
         attention_panel.show(run_id, index, generations, raw.reshape(shape))
+    audio_panel.show(run_arrays, index)  # a speech run's clip, to listen to (nothing for other datasets)
 
 
 def _features_panel(run: Mapping, generations: list[dict]) -> None:

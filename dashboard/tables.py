@@ -43,6 +43,7 @@ CAPTIONS = {
     "agrees with teacher": "Agrees with teacher: share of test inputs where this generation predicts the class its "
                            "teacher (the previous generation) predicts.",
     "memorized noise": "Memorized noise: share of flipped training labels the generation reproduces.",
+    "WER": "WER: word error rate, the share of misrecognised spoken words (lower is better).",
 }
 CLEAN_LABELS_NOTE = ("k-NN and probe accuracies are scored with the clean labels, which training never saw; the "
                      "training itself used the noisy ones.")

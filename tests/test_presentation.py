@@ -115,7 +115,8 @@ def test_the_sidebar_toggle_enters_presentation_mode(app_store):
     assert at.dataframe and [t.value for t in at.title] == ["Runs"]
     # the normal Runs page: per-epoch test and validation accuracy beside the loss, and the report download
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    per_epoch = next(s for s in specs if s["layout"].get("title", {}).get("text") == "Accuracy per epoch")
+    assert "Accuracy per epoch" in [h.value for h in at.subheader]
+    per_epoch = next(s for s in specs if any(t.get("meta") == "val_accuracy" for t in s["data"]))
     metas = {(t.get("meta"), t["name"]) for t in per_epoch["data"] if t.get("meta")}
     assert {("test_accuracy", f"gen {g}") for g in range(4)} | {("val_accuracy", f"gen {g}") for g in range(4)} <= metas
     assert "offline report (HTML)" in {d.label for d in at.get("download_button")}

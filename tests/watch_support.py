@@ -48,21 +48,38 @@ def badge_text(page) -> str:
     }""")
 
 
-def end_latencies(browser, url: str, store_root: Path, pages: int = 10, wait_s: float = 300.0) -> list[float]:
-    """Seconds from the run's end (the store's ``finished``) to each of ``pages`` pages showing it; inf if never."""
+def _record_end_frames(page, arrivals: list[float]) -> None:
+    """Append to ``arrivals`` the time each WebSocket message naming the ended status reaches this page."""
+    def on_frame(payload) -> None:
+        if b"cancelled" in (payload if isinstance(payload, bytes) else payload.encode()):
+            arrivals.append(time.time())
+    page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
+
+
+def end_latencies(browser, url: str, store_root: Path, pages: int = 10, wait_s: float = 300.0,
+                  delivered: list[float] | None = None) -> list[float]:
+    """Seconds from the run's end (the store's ``finished``) to each of ``pages`` pages showing it; inf if never.
+
+    ``delivered``, if given, receives for each page the seconds until the server's message saying so arrived at
+    the page (before the browser drew it): what the server controls, apart from the browsers' own CPU.
+    """
     process, run_id = start_cli_run(store_root)
     store = RunStore(store_root)
     contexts = []
+    arrivals: list[list[float]] = [[] for _ in range(pages)]
     try:
-        for _ in range(pages):
+        for i in range(pages):
             context = browser.new_context(viewport={"width": 1400, "height": 1000})
             page = context.new_page()
             page.set_default_timeout(120_000)
+            _record_end_frames(page, arrivals[i])
             page.goto(f"{url}/runs?run={run_id}")
             contexts.append((context, page))
         for _, page in contexts:
             page.wait_for_function("""() => [...document.querySelectorAll('.stMarkdownBadge')]
                 .some(b => b.textContent.includes('running'))""")
+        for frames in arrivals:
+            frames.clear()  # only messages sent after the cancel request count
         store.request_cancel(run_id)
         seen: dict[int, float] = {}
         deadline = time.monotonic() + wait_s
@@ -72,6 +89,8 @@ def end_latencies(browser, url: str, store_root: Path, pages: int = 10, wait_s: 
                     seen[i] = time.time()
             time.sleep(0.05)
         finished = store.get_run(run_id)["finished"]
+        if delivered is not None:
+            delivered[:] = [min(frames) - finished if frames else float("inf") for frames in arrivals]
         return [seen[i] - finished if i in seen else float("inf") for i in range(pages)]
     finally:
         for context, _ in contexts:

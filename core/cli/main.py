@@ -14,7 +14,7 @@ from core.cli.report import add_report_parser, cmd_report
 from core.cli.sweep import add_sweep_parser
 from core.cli.insight import INSIGHT_COMMANDS, add_insight_parsers, cmd_export_script
 from core.config import RunConfig, all_keys, parse_assignments
-from core.data.splits import load_dataset
+from core.data.splits import dataset_facts, load_dataset
 from core.presets import PRESETS, get_preset
 from core.storage import export as exporter
 from core.storage.run_store import RunStore
@@ -89,7 +89,9 @@ def cmd_run(args, store: RunStore) -> int:
             progress.close()
         statuses.append(summary["status"])
         if args.json:
-            print(strict_json.dumps({k: summary.get(k) for k in RUN_JSON_KEYS}), flush=True)
+            facts = dataset_facts(config.data, config.seed)  # spoken-digits: the voices of each part
+            print(strict_json.dumps({k: summary.get(k) for k in RUN_JSON_KEYS} | ({"dataset": facts} if facts else {})),
+                  flush=True)
         else:
             print(exporter.summary_text(summary), flush=True)
     return 0 if all(s == "finished" for s in statuses) else 1

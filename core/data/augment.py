@@ -30,6 +30,9 @@ class ImageViewSpec:
     mask: float = 0.0  # probability that a pixel is set to 0
     noise: float = 0.0  # std of the additive gaussian noise
     fragment: int = 0  # side of a patch of another image of the batch pasted at a random position; 0: none
+    time_shift: float = 0.0  # largest extra translation along the width (time) axis only, in pixels (frames)
+    time_mask: int = 0  # widest run of columns set to 0 (SpecAugment; core/data/spoken_masks.py)
+    freq_mask: int = 0  # widest run of rows set to 0
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ def image_view(x: torch.Tensor, image_shape: tuple[int, int], spec: ImageViewSpe
     side = _uniform((b,), *spec.crop, generator, x.device)  # window side in units of the image side
     # The window centre may move so that the window stays inside the image (a window larger than the image may
     # not move for that reason), plus up to `shift` pixels more.
-    room_x = (1 - side).clamp(min=0) + 2 * spec.shift / w  # normalised coordinates span 2 per image side
+    room_x = (1 - side).clamp(min=0) + 2 * (spec.shift + spec.time_shift) / w  # coordinates span 2 per side
     room_y = (1 - side).clamp(min=0) + 2 * spec.shift / h
     cx = room_x * _uniform((b,), -1.0, 1.0, generator, x.device)
     cy = room_y * _uniform((b,), -1.0, 1.0, generator, x.device)
@@ -99,6 +102,10 @@ def image_view(x: torch.Tensor, image_shape: tuple[int, int], spec: ImageViewSpe
     out = F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     if spec.fragment > 0:
         out = paste_fragments(out, x.reshape(b, 1, h, w), spec.fragment, generator)
+    if spec.time_mask > 0 or spec.freq_mask > 0:
+        from core.data.spoken_masks import band_masks  # SpecAugment masks for spoken words
+
+        out = band_masks(out, spec.time_mask, spec.freq_mask, generator)
     out = out.reshape(b, h * w) * _keep_mask((b, h * w), spec.mask, generator, x.device)
     out = out + spec.noise * torch.randn(out.shape, generator=generator, device=generator.device).to(x.device)
     return out.clamp_(0.0, 1.0)

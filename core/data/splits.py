@@ -10,7 +10,7 @@ protocols that score with clean labels (the k-NN), exactly as ``y_train_clean`` 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.model_selection import train_test_split
@@ -39,6 +39,7 @@ class Dataset:
     x_val: np.ndarray | None = None
     y_val: np.ndarray | None = None  # given labels (noisy where the config adds noise)
     y_val_clean: np.ndarray | None = None
+    extras: dict = field(default_factory=dict)  # more test-split arrays the run keeps (spoken-digits: its audio)
 
     @property
     def n_features(self) -> int:
@@ -52,6 +53,12 @@ class Dataset:
 def load_arrays(cfg: DataConfig, seed: int) -> tuple[np.ndarray, np.ndarray, tuple[int, int] | None]:
     """Raw inputs and labels of the configured dataset, from its plug-in module."""
     return catalog.load(catalog.dataset(cfg.name)).load(cfg, seed)
+
+
+def dataset_facts(cfg: DataConfig, seed: int) -> dict:
+    """What a dataset says about its parts beyond the arrays (spoken-digits: the voices of each part); {} if none."""
+    facts = getattr(catalog.load(catalog.dataset(cfg.name)), "facts", None)
+    return facts(cfg, seed) if facts is not None else {}
 
 
 def flip_labels(y: np.ndarray, fraction: float, n_classes: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -101,9 +108,16 @@ def load_dataset(cfg: DataConfig, seed: int) -> Dataset:
     x, y, image_shape = load_arrays(cfg, seed)
     n_classes = int(y.max()) + 1
     needed = samples_needed_per_class(cfg.test_fraction, cfg.val_fraction)
-    x_train, x_test, y_train, y_test = stratified_split(x, y, cfg.test_fraction, seed, "test", needed)
-    x_val = y_val = None
-    if cfg.val_fraction > 0:
+    by_group = getattr(catalog.load(catalog.dataset(cfg.name)), "split_indices", None)
+    if by_group is not None:  # the dataset splits by group itself (spoken-digits: test voices never trained on)
+        train, val, test = by_group(cfg, seed)
+        x_train, x_test, y_train, y_test = x[train], x[test], y[train], y[test]
+        x_val, y_val = (x[val], y[val]) if len(val) else (None, None)
+        extras = getattr(catalog.load(catalog.dataset(cfg.name)), "test_arrays", lambda c, s: {})(cfg, seed)
+    else:
+        x_train, x_test, y_train, y_test = stratified_split(x, y, cfg.test_fraction, seed, "test", needed)
+        x_val = y_val = extras = None
+    if cfg.val_fraction > 0 and by_group is None:
         x_train, x_val, y_train, y_val = stratified_split(x_train, y_train, cfg.val_fraction, seed + 1,
                                                           "validation", needed)
     x_test_raw = x_test.copy()
@@ -118,7 +132,7 @@ def load_dataset(cfg: DataConfig, seed: int) -> Dataset:
     rng = np.random.default_rng(seed + 7919)
     y_noisy, flipped = flip_labels(y_train, cfg.label_noise, n_classes, rng)
     data = Dataset(cfg.name, parts[0].astype(np.float32), y_noisy, parts[1].astype(np.float32), y_test, y_train,
-                   flipped, n_classes, image_shape, x_test_raw)
+                   flipped, n_classes, image_shape, x_test_raw, extras=extras or {})
     if x_val is not None:
         data.x_val, data.y_val_clean = parts[2].astype(np.float32), y_val
         data.y_val = flip_labels(y_val, cfg.label_noise, n_classes, rng)[0]

@@ -117,4 +117,4 @@ def _run_info(config: RunConfig, data: Dataset, method: catalog.Method) -> dict:
 
 def _run_arrays(data: Dataset) -> dict[str, np.ndarray]:
     return {"x_test_raw": data.x_test_raw, "y_test": data.y_test, "y_train": data.y_train,
-            "y_train_clean": data.y_train_clean, "flipped": data.flipped}
+            "y_train_clean": data.y_train_clean, "flipped": data.flipped, **data.extras}

@@ -88,11 +88,18 @@ def execute_group(config: RunConfig, n_seeds: int, store: RunStore, label: str |
     run_ids = [store.create_run(c.to_dict(), label=label) for c in configs]
     for run_id in run_ids:
         store.set_group(run_id, group_id)
-    if batched and _batchable(config):
-        summaries = _execute_batched(configs, run_ids, store, sink_factory, stop_event)
-    else:
-        summaries = _execute_sequential(configs, run_ids, store, sink_factory, stop_event)
+    summaries = execute_runs(configs, run_ids, store, sink_factory, stop_event, batched)
     return {"group_id": group_id, "summaries": summaries, "summary": summarize(summaries)}
+
+
+def execute_runs(configs: list[RunConfig], run_ids: list[str], store: RunStore,
+                 sink_factory: SinkFactory = lambda c: None, stop_event: threading.Event | None = None,
+                 batched: bool = True) -> list[dict]:
+    """Train a group whose runs already exist in the store (the job queue stores them when it queues the group):
+    batched where the stacked step exists, else one after another. One summary per run; never raises."""
+    if batched and _batchable(configs[0]):
+        return _execute_batched(configs, run_ids, store, sink_factory, stop_event)
+    return _execute_sequential(configs, run_ids, store, sink_factory, stop_event)
 
 
 def _batchable(config: RunConfig) -> bool:
@@ -101,15 +108,29 @@ def _batchable(config: RunConfig) -> bool:
 
 
 def _execute_sequential(configs, run_ids, store, sink_factory, stop_event) -> list[dict]:
-    """One seed after another through the runner; once one is cancelled, the rest are too."""
+    """One seed after another through the runner; a cancel of any run of the group (watched in a thread, so a
+    cancel of a later seed stops the one training now) stops the one running and cancels the rest."""
+    group_stop, done = threading.Event(), threading.Event()
+    asked = _GroupStop(store, run_ids, stop_event, budget=False)
+
+    def watch() -> None:
+        while not done.wait(0.25):
+            if asked():
+                group_stop.set()
+                return
+    threading.Thread(target=watch, name="sdlab-group-cancel", daemon=True).start()
     summaries = []
-    for config, run_id in zip(configs, run_ids):
-        if summaries and summaries[-1]["status"] == "cancelled":
-            store.request_cancel(run_id)
-            summaries.append({**store.summary(run_id), "status": "cancelled", "error": "the group was cancelled"})
-            store.finish(run_id, "cancelled", "the group was cancelled", summaries[-1])
-            continue
-        summaries.append(execute(config, store, run_id=run_id, sink=sink_factory(config), stop_event=stop_event))
+    try:
+        for config, run_id in zip(configs, run_ids):
+            if group_stop.is_set() or (summaries and summaries[-1]["status"] == "cancelled"):
+                store.request_cancel(run_id)
+                summaries.append({**store.summary(run_id), "status": "cancelled",
+                                  "error": "the group was cancelled", "run_id": run_id})
+                store.finish(run_id, "cancelled", "the group was cancelled", summaries[-1])
+                continue
+            summaries.append(execute(config, store, run_id=run_id, sink=sink_factory(config), stop_event=group_stop))
+    finally:
+        done.set()
     return summaries
 
 
@@ -117,8 +138,8 @@ class _GroupStop:
     """The group's stop check: the caller's event, a cancel of any of its runs (read from the store, throttled),
     or this server's run budget (``SDLAB_MAX_RUN_SECONDS``) spent."""
 
-    def __init__(self, store: RunStore, run_ids: list[str], stop_event: threading.Event | None):
-        self.budget, self.started = run_budget(), time.monotonic()
+    def __init__(self, store: RunStore, run_ids: list[str], stop_event: threading.Event | None, budget: bool = True):
+        self.budget, self.started = run_budget() if budget else None, time.monotonic()
         self.checks = [store_cancel_check(store, run_id) for run_id in run_ids]
         self.stop_event = stop_event
 

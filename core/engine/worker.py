@@ -57,8 +57,9 @@ class WorkerProcess:
             theirs.close()
             self._conn = Connection(ours.detach())
 
-    def run(self, store_root: str, run_id: str, config: dict) -> str | None:
-        """Run one job to its end; None when it ended normally (the store has its outcome), else why not."""
+    def run(self, store_root: str, run_id: str | list[str], config: dict | list[dict]) -> str | None:
+        """Run one job to its end (one run, or a seed group: lists of run ids and configs); None when it ended
+        normally (the store has its outcome), else why not."""
         self.start()
         try:
             self._conn.send((store_root, run_id, config))
@@ -138,7 +139,12 @@ def _main(conn: Connection) -> None:
         root, run_id, config = job
         store = stores.setdefault(root, RunStore(root))
         started = time.monotonic()
-        execute(RunConfig.from_dict(config), store, run_id, sink=FirstEpoch())
+        if isinstance(run_id, list):  # a seed group: trained together (core.engine.seed_group)
+            from core.engine.seed_group import execute_runs
+
+            execute_runs([RunConfig.from_dict(c) for c in config], run_id, store, lambda c: FirstEpoch())
+        else:
+            execute(RunConfig.from_dict(config), store, run_id, sink=FirstEpoch())
         try:
             conn.send(("done", run_id, round(time.monotonic() - started, 3)))
         except OSError:

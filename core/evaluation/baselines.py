@@ -8,6 +8,7 @@ the run's k-NN settings, clean training labels), fitted on the training split on
 - ``invariant_knn_accuracy`` (image runs): |FFT| magnitudes, invariant to circular shifts of the image;
 - ``autoencoder_knn_accuracy`` (label-free runs only, since it costs a training run): the same backbone trained
   to reconstruct its input (core.evaluation.autoencoder);
+- ``mfcc_knn_accuracy`` (speech runs): MFCC means and standard deviations over time (core/data/logmel.py);
 - ``raw_kmeans_nmi``: k-means cluster quality of the raw inputs;
 - ``random_init_effective_rank``: the effective rank of the untrained network's test features (the reference of
   the dimensional-collapse monitor).
@@ -22,7 +23,9 @@ import torch
 from sklearn.decomposition import PCA
 from torch import nn
 
+from core import catalog
 from core.config import RunConfig
+from core.data.logmel import mfcc_features
 from core.data.splits import Dataset
 from core.engine.context import Tensors
 from core.evaluation import metrics as evaluate
@@ -81,6 +84,8 @@ def reference_features(config: RunConfig, data: Dataset, t: Tensors, model: nn.M
     if data.image_shape is not None:
         out["invariant"] = (fft_magnitudes(data.x_train, data.image_shape),
                             fft_magnitudes(data.x_test, data.image_shape))
+    if catalog.dataset(data.name).speech:  # the classic fixed-length features of a spoken word
+        out["mfcc"] = mfcc_features(data.x_train, data.x_test, data.image_shape)
     if not supervised:
         out["autoencoder"] = features_of(train_autoencoder(config, data, t.x_train, check_stop), t)
     return out

@@ -11,10 +11,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from core import catalog
 from core.engine.context import GenerationContext
 from core.evaluation import metrics as evaluate
 from core.evaluation.attention import attention_arrays
 from core.evaluation.baselines import knn
+from core.evaluation.wer import wer_metrics
 from core.models.inference import predict_features, predict_logits
 
 
@@ -59,6 +61,8 @@ def evaluate_generation(ctx: GenerationContext, model: nn.Module, teacher: nn.Mo
     if cfg.eval.linear_probe:
         metrics["linear_probe_accuracy"] = evaluate.linear_probe_accuracy(
             train_features, data.y_train_clean, test_features, data.y_test, seed=cfg.seed)
+    if catalog.dataset(data.name).speech:  # spoken words: the same results as word error rates
+        metrics.update(wer_metrics(metrics, arrays.get("probs"), data.y_test))
     if cfg.eval.embedding != "none":
         from core.evaluation import embed  # imported on first use: umap-learn takes seconds to import
 

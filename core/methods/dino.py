@@ -17,7 +17,9 @@ from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
 from core.evaluation import metrics as evaluate
+from core import catalog
 from core.data.augment import FRAGMENT_SIDE, ImageViewSpec, image_specs, make_views
+from core.data.spoken_views import speech_specs
 from core.config import MethodConfig, RunConfig
 from core.data.splits import Dataset
 from core.models import build_model as build_backbone
@@ -132,7 +134,7 @@ def train_generation(ctx: GenerationContext, model: nn.Module, teacher: nn.Modul
     optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], cfg.train)
     steps_per_epoch = len(batch_slices(len(x), cfg.train.batch_size))
     lr_schedule = LrSchedule(optimizer, cfg.train, steps_per_epoch)
-    specs = view_specs(m)
+    specs = speech_specs(m) if catalog.dataset(cfg.data.name).speech else view_specs(m)  # SpecAugment for words
     batch_generator = torch.Generator().manual_seed(cfg.seed * 1000 + ctx.generation)
     view_generator = torch.Generator().manual_seed(cfg.seed * 1000 + ctx.generation + 500)
     center = torch.zeros(m.out_dim, device=ctx.device)

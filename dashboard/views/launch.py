@@ -179,8 +179,7 @@ with side_col:
             # a run on the user's own file is not the preset's experiment: no preset label (its text and
             # claims are about the preset's data); it is named after the file instead
             on_file = values.get("data.name") == "file"
-            submit = lambda c: state.queue().submit(c, label=None if on_file else preset_name)  # noqa: E731
-            run_ids = group_panel.submit_group(configs, n_seeds, submit, state.store())
+            run_ids = group_panel.submit_group(configs, n_seeds, state.queue(), None if on_file else preset_name)
             if on_file and st.session_state.get("upload") is not None:
                 from core.storage.manage import rename
 
