@@ -65,12 +65,24 @@ def _warm_figures() -> None:
     figures.accuracy_figure(pd.DataFrame({"generation": [0], "test_accuracy": [0.5]})).to_json()
 
 
+_WARM = threading.Event()
+
+
 def _warm_up(root: str) -> None:
     try:
         _queue(root).start()  # spawns the worker process, which imports torch and takes a tiny run on its own
         _warm_figures()
+        import core.data.splits  # noqa: F401  (scikit-learn: the Launch page's data check)
+        import core.engine.estimate  # noqa: F401  (torch: the Launch page's time estimate)
     except Exception:  # a failed warm-up only costs the first run its start-up time
         log.exception("warm-up failed")
+    finally:
+        _WARM.set()
+
+
+def warm() -> bool:
+    """Whether the warm-up has finished (or failed): the Launch page's checks are then quick."""
+    return _WARM.is_set()
 
 
 @st.cache_resource(show_spinner=False)

@@ -13,7 +13,14 @@ if TYPE_CHECKING:
     from dashboard.uploads import StoredUpload
 
 DEFAULT_PRESET = "digits-ban-noisy"
+WARM_POLL_S = 0.5
 COLUMNS = 3
+
+
+def _redraw_when_warm() -> None:
+    """On a cold server: redraw the page (with the data check and the estimate) once the warm-up has loaded them."""
+    if state.warm():
+        st.rerun()
 
 
 def _apply_preset() -> None:
@@ -171,7 +178,9 @@ with side_col:
     allowed = access.gate("launch")
     clicked = st.button("Launch", type="primary", key="launch", disabled=not configs or not allowed,
                         width="stretch")
-    late_problem = state.data_problem(config) if configs and deferred else None
+    # on a cold server the split check (scikit-learn) and the estimate (torch) wait for the warm-up thread: run in
+    # this first draw they held the interpreter while the page's messages waited to be sent (first visit 4.4 s)
+    late_problem = state.data_problem(config) if configs and deferred and clicked else None
     if late_problem:
         st.error(late_problem, icon=":material/error:")
     elif clicked:
@@ -192,7 +201,10 @@ with side_col:
             st.error(str(exc), icon=":material/hourglass_top:")
         else:
             st.switch_page("views/runs.py", query_params={"run": run_ids[0]})
-    if configs and not late_problem:
+    if configs and deferred and not clicked:
+        expected.caption("Expected time: estimating…")
+        st.fragment(_redraw_when_warm, run_every=WARM_POLL_S)()
+    elif configs and not late_problem:
         expected.caption("Expected: " + "; ".join(state.estimate(c).describe() for c in configs[:1]) +
                          (f" per run, {len(configs)} runs" if len(configs) > 1 else "") + ".")
     if preset.explanation:
