@@ -19,6 +19,27 @@ from dashboard import figures
 CACHE_ENTRIES = 256  # a few hundred figures: a handful of runs watched with a few option sets each
 
 
+MAX_POINTS_PER_GENERATION = 600  # a chart a few hundred pixels wide shows no more; long runs store thousands
+
+
+def thinned(epochs: Sequence[Mapping]) -> list[Mapping]:
+    """At most MAX_POINTS_PER_GENERATION epochs of each generation, evenly spaced, its first and last kept.
+
+    Every watching session serialises the live charts on every poll, and its browser parses them: with a
+    10,000-epoch run that was most of the server's time with ten pages open (bench/watchers.py)."""
+    by_generation: dict = {}
+    for row in epochs:
+        by_generation.setdefault(row["generation"], []).append(row)
+    kept: list[Mapping] = []
+    for rows in by_generation.values():
+        if len(rows) <= MAX_POINTS_PER_GENERATION:
+            kept.extend(rows)
+            continue
+        step = (len(rows) - 1) / (MAX_POINTS_PER_GENERATION - 1)
+        kept.extend(rows[round(i * step)] for i in range(MAX_POINTS_PER_GENERATION))
+    return kept
+
+
 def epochs_version(epochs: Sequence[Mapping]) -> tuple:
     """What identifies a run's stored epochs: epochs are only appended, so their count and the last one do."""
     if not epochs:

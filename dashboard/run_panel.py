@@ -165,6 +165,7 @@ def _live(run_id: str, was_active: bool, had_epochs: bool, drawn_generations: in
     generations = store.generations(run_id)
     _end_or_new_generation(run, was_active, len(generations), drawn_generations)
     _progress(run, epochs)
+    epochs = live_figures.thinned(epochs)  # for the charts: the progress above counted every epoch
     loss_col, right_col = st.columns(2, gap="large")
     with loss_col:
         st.subheader("Loss per epoch")

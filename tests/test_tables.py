@@ -93,3 +93,15 @@ def test_the_generation_caption_explains_only_the_columns_shown():
     assert "Agrees with teacher" in born_again and "Memorized noise" in born_again
     assert "scored with the clean labels" in born_again
     assert "clean labels" not in tables.generation_caption(["k-NN acc"], noisy=False)
+
+
+def test_live_charts_keep_at_most_600_evenly_spaced_epochs_per_generation_with_first_and_last():
+    from dashboard.live_figures import thinned
+
+    rows = (
+        [{"generation": 0, "epoch": e} for e in range(1800)] + [{"generation": 1, "epoch": e} for e in range(50)])
+    kept = thinned(rows)
+    first = [r["epoch"] for r in kept if r["generation"] == 0]
+    assert len(first) == 600 and first[0] == 0 and first[-1] == 1799
+    assert set(b - a for a, b in zip(first, first[1:])) <= {3, 4}  # 1799 / 599 ≈ 3.003: evenly spaced
+    assert [r["epoch"] for r in kept if r["generation"] == 1] == list(range(50))  # short generations untouched

@@ -22,13 +22,15 @@ LONG_RUN = ["--preset", "digits-ban-noisy", "--set", "train.epochs=10000", "--se
             "--set", "eval.embedding=pca"]
 
 
-def start_cli_run(store_root: Path) -> tuple[subprocess.Popen, str]:
-    """Start a long run with the CLI into ``store_root``; return the process and the run id once it is running."""
+def start_cli_run(store_root: Path, cores: set[int] | None = None) -> tuple[subprocess.Popen, str]:
+    """Start a long run with the CLI into ``store_root`` (on ``cores`` only, if given); return the process and the
+    run id once it is running."""
     store = RunStore(store_root)
     before = {run["id"] for run in store.list_runs()}
     process = subprocess.Popen([sys.executable, "-m", "core", "--store", str(store_root), "run", *LONG_RUN],
                                cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+                               stderr=subprocess.DEVNULL,
+                               preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         fresh = [r for r in store.list_runs() if r["id"] not in before and r["status"] == "running"]
@@ -57,13 +59,13 @@ def _record_end_frames(page, arrivals: list[float]) -> None:
 
 
 def end_latencies(browser, url: str, store_root: Path, pages: int = 10, wait_s: float = 300.0,
-                  delivered: list[float] | None = None) -> list[float]:
+                  delivered: list[float] | None = None, run_cores: set[int] | None = None) -> list[float]:
     """Seconds from the run's end (the store's ``finished``) to each of ``pages`` pages showing it; inf if never.
 
     ``delivered``, if given, receives for each page the seconds until the server's message saying so arrived at
     the page (before the browser drew it): what the server controls, apart from the browsers' own CPU.
     """
-    process, run_id = start_cli_run(store_root)
+    process, run_id = start_cli_run(store_root, run_cores)
     store = RunStore(store_root)
     contexts = []
     arrivals: list[list[float]] = [[] for _ in range(pages)]
