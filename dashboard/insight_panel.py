@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from core import catalog
-from core.evaluation.churn import CHURN_K, cosine_neighbours, run_churn
+from core.evaluation.churn import churn_k, cosine_neighbours, run_churn
 from core.evaluation.diff import InsightError, load_generation_diff, stored_generations
 from core.evaluation.soft_targets import point_logits
 from core.storage.run_store import ACTIVE
@@ -159,12 +159,16 @@ def _targets(run: Mapping) -> None:
 
 def _churn(run: Mapping, generations: list[int]) -> None:
     store, run_id = state.store(), run["id"]
-    churn = run_churn(store, run_id, CHURN_K)
+    labels = state.arrays(run_id, "run")["y_test"]
+    k = churn_k(len(labels))  # a small uploaded test split has fewer than CHURN_K other points
+    if not k:
+        st.caption(f"Neighbour churn needs at least 3 test points; this run has {len(labels)}.")
+        return
+    churn = run_churn(store, run_id, k)
     st.plotly_chart(insight_figures.churn_figure(churn), key="insight_churn")
-    st.caption(f"For each test point, the share of its {CHURN_K} nearest neighbours (cosine, in feature space) "
+    st.caption(f"For each test point, the share of its {k} nearest neighbours (cosine, in feature space) "
                "that are new since the previous generation: 0 = the same neighbours, 100% = all new.")
     shown = st.select_slider("generation", list(churn), value=max(churn), key="insight_churn_gen")
-    labels = state.arrays(run_id, "run")["y_test"]
     arrays = state.arrays(run_id, f"gen{shown}")
     if "embedding" in arrays:
         event = st.plotly_chart(insight_figures.churn_view_figure(arrays["embedding"], churn[shown], labels, shown),
@@ -175,16 +179,16 @@ def _churn(run: Mapping, generations: list[int]) -> None:
             _open_point("insight_churn_view", int(data["0"] if isinstance(data, Mapping) else data[0]))
     text = st.query_params.get("point")
     if text and text.isascii() and text.isdigit() and int(text) < len(labels):
-        _neighbour_thumbnails(run, int(text), shown - 1, shown, churn[shown][int(text)])
+        _neighbour_thumbnails(run, int(text), shown - 1, shown, churn[shown][int(text)], k)
 
 
-def _neighbour_thumbnails(run: Mapping, index: int, before: int, after: int, share: float) -> None:
+def _neighbour_thumbnails(run: Mapping, index: int, before: int, after: int, share: float, k: int) -> None:
     run_id = run["id"]
     run_arrays = state.arrays(run_id, "run")
     shape = (run["info"] or {}).get("image_shape")
     st.markdown(f"**Neighbours of test point {index}** ({share:.0%} changed from generation {before} to {after})")
     for g in (before, after):
-        neighbours = cosine_neighbours(state.arrays(run_id, f"gen{g}")["features"], CHURN_K)[index].tolist()
+        neighbours = cosine_neighbours(state.arrays(run_id, f"gen{g}")["features"], k)[index].tolist()
         captions = [f"{j} · {int(run_arrays['y_test'][j])}" for j in neighbours]
         if shape:
             raw = run_arrays["x_test_raw"][neighbours].astype(float)

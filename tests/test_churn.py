@@ -68,3 +68,14 @@ def test_run_churn_on_a_stored_run(tmp_path):
     assert (churn[1] == 0).all()  # a scaled copy keeps every cosine neighbour
     assert churn[2][:5].mean() > 0  # the five moved points found new neighbours
     assert churn[2] == pytest.approx(neighbour_churn(2 * features, moved, 10))
+
+
+def test_churn_counts_every_other_point_when_the_test_split_is_smaller_than_k():
+    from core.evaluation.churn import CHURN_K, churn_k, neighbour_churn
+
+    assert churn_k(1000) == CHURN_K and churn_k(CHURN_K + 1) == CHURN_K
+    assert churn_k(6) == 5 and churn_k(3) == 2 and churn_k(2) == 0  # too few points to have changing neighbours
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(6, 4))
+    # with every other point as a neighbour, nothing can change: churn is 0 whatever the features become
+    assert np.allclose(neighbour_churn(features, rng.normal(size=(6, 4)), churn_k(6)), 0.0)

@@ -42,6 +42,12 @@ def neighbour_churn(before: np.ndarray, after: np.ndarray, k: int = CHURN_K) -> 
     return 1.0 - kept / k
 
 
+def churn_k(n_points: int) -> int:
+    """The neighbours counted for ``n_points`` test points: CHURN_K, or every other point when there are fewer
+    (0 when there are too few to have neighbours that can change: fewer than 3)."""
+    return min(CHURN_K, n_points - 1) if n_points >= 3 else 0
+
+
 def run_churn(store: RunStore, run_id: str, k: int = CHURN_K) -> dict[int, np.ndarray]:
     """{generation g: (N,) churn from g - 1 to g} for every stored generation after the first."""
     generations = stored_generations(store, run_id)
