@@ -8,6 +8,7 @@ import wave
 from pathlib import Path
 
 import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.config import RunConfig
@@ -26,15 +27,21 @@ def test_wav_bytes_decode_to_the_same_samples():
         np.testing.assert_array_equal(np.frombuffer(w.readframes(5), dtype="<i2"), samples)
 
 
-def test_runs_page_plays_the_clicked_clip_of_a_speech_run(app_store, monkeypatch, tmp_path):
+def _small_speech_run(store_root: Path, monkeypatch, cache: Path) -> dict:
+    """A two-generation speech run on five voices, one take each (seconds, not the default set's minute)."""
     monkeypatch.setattr(spoken, "VOICES", ("en+m1", "en-us+f2", "en-029+m3", "en-gb-x-rp+f4", "en-us-nyc+m7"))
     monkeypatch.setattr(spoken, "TAKES", 1)
-    monkeypatch.setenv("SDLAB_DATA_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("SDLAB_DATA_CACHE", str(cache))
     config = RunConfig().override({"data.name": "spoken-digits", "data.test_fraction": 0.4, "data.val_fraction": 0.34,
                                    "method.generations": 2, "train.epochs": 1, "model.hidden": 16,
                                    "eval.embedding": "pca", "eval.linear_probe": False})
-    summary = execute(config, RunStore(app_store))
+    summary = execute(config, RunStore(store_root))
     assert summary["status"] == "finished", summary.get("error")
+    return summary
+
+
+def test_runs_page_plays_the_clicked_clip_of_a_speech_run(app_store, monkeypatch, tmp_path):
+    summary = _small_speech_run(app_store, monkeypatch, tmp_path / "cache")
     at = AppTest.from_file(APP, default_timeout=90).run()
     at.query_params["run"] = summary["run_id"]
     at.query_params["point"] = "3"
@@ -59,3 +66,29 @@ def test_runs_page_of_a_digits_run_has_no_player(app_store):
     at.switch_page("views/runs.py").run()
     assert not at.exception, at.exception
     assert len(at.get("audio")) == 0
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(480)
+def test_the_clicked_clip_plays_in_chromium(tmp_path, monkeypatch, browser):
+    """Chromium itself decodes the served WAV: its duration is the stored clip's length over its rate."""
+    from tests.conftest import start_server, stop_server, wait_healthy
+
+    root = tmp_path / "store"
+    run_id = _small_speech_run(root, monkeypatch, tmp_path / "cache")["run_id"]
+    arrays = RunStore(root).load_arrays(run_id, "run")
+    expected_s = len(arrays["test_audio"][3]) / int(arrays["audio_rate"])
+    process, url = start_server(root, tmp_path / "server.log")
+    try:
+        wait_healthy(url, process)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(120_000)
+        page.goto(f"{url}/runs?run={run_id}&point=3")
+        page.locator("audio").first.wait_for(state="attached")
+        page.wait_for_function("() => { const a = document.querySelector('audio');"
+                               " return a && a.readyState >= 1 && isFinite(a.duration); }")
+        duration = page.evaluate("() => document.querySelector('audio').duration")
+        assert duration == pytest.approx(expected_s, abs=0.01)
+        page.close()
+    finally:
+        stop_server(process)
