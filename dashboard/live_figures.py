@@ -19,6 +19,19 @@ from dashboard import figures
 CACHE_ENTRIES = 256  # a few hundred figures: a handful of runs watched with a few option sets each
 
 
+@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
+def _epochs_at(root: str, run_id: str, count: int, _store) -> list[dict]:
+    return _store.epochs(run_id)
+
+
+def shared_epochs(store, run_id: str) -> list[dict]:
+    """The run's stored epochs, read once per new epoch count for every session watching it (read-only: shared).
+
+    Each watching session polls; reading and decoding thousands of epochs per poll per session was, with ten
+    pages open, a large part of what the server did (bench/watchers.py)."""
+    return _epochs_at(str(store.root), run_id, store.epoch_count(run_id), store)
+
+
 MAX_POINTS_PER_GENERATION = 600  # a chart a few hundred pixels wide shows no more; long runs store thousands
 
 

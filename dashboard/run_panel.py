@@ -161,7 +161,7 @@ def _live(run_id: str, was_active: bool, had_epochs: bool, drawn_generations: in
     if was_active and not had_epochs:
         run, epochs = _await_first_epoch(store, run_id)
     else:
-        run, epochs = store.get_run(run_id), store.epochs(run_id)
+        run, epochs = store.get_run(run_id), live_figures.shared_epochs(store, run_id)
     generations = store.generations(run_id)
     _end_or_new_generation(run, was_active, len(generations), drawn_generations)
     _progress(run, epochs)

@@ -135,3 +135,14 @@ def test_summary_keeps_what_the_run_ended_with(tmp_path):
     store.finish(run_id, "finished", summary={"best_generation": 2, "wall_time_s": 3.25, "warnings": []})
     summary = store.summary(run_id)
     assert summary["best_generation"] == 2 and summary["wall_seconds"] == 3.25 and summary["wall_time_s"] == 3.25
+
+
+def test_epoch_count_counts_the_runs_own_epochs(tmp_path):
+    store = RunStore(tmp_path / "store")
+    a = store.create_run({"seed": 0})
+    b = store.create_run({"seed": 1})
+    assert store.epoch_count(a) == 0
+    for epoch in range(3):
+        store.add_epoch(a, 0, epoch, {"loss": 1.0})
+    store.add_epoch(b, 0, 0, {"loss": 1.0})
+    assert (store.epoch_count(a), store.epoch_count(b)) == (3, 1) == (len(store.epochs(a)), len(store.epochs(b)))

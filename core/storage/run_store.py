@@ -314,6 +314,11 @@ class RunStore:
         return [{"generation": r["generation"], "epoch": r["epoch"], "time": r["time"], **json.loads(r["metrics"])}
                 for r in rows]
 
+    def epoch_count(self, run_id: str) -> int:
+        """How many epochs the run has stored (an index lookup: epochs are only appended, so it versions them)."""
+        with self.connect() as db:
+            return db.execute("SELECT COUNT(*) FROM epochs WHERE run_id = ?", (run_id,)).fetchone()[0]
+
     def generations(self, run_id: str) -> list[dict]:
         with self.connect() as db:
             rows = db.execute("SELECT generation, metrics FROM generations WHERE run_id = ? ORDER BY generation",
