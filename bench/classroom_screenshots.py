@@ -26,7 +26,8 @@ from tests.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server, w
 LOAD_MS = 120_000
 
 
-def _train(store: Path, preset: str) -> str:
+def train_preset(store: Path, preset: str) -> str:
+    """Train ``preset`` with the CLI into ``store``; its run id."""
     done = subprocess.run([sys.executable, "-m", "core", "run", "--preset", preset, "--json"], cwd=ROOT,
                           env={**os.environ, "SDLAB_STORE": str(store)}, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])["run_id"]
@@ -45,8 +46,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(tmp) / "store"
-        _train(store, "dry-run")
-        run_id = _train(store, args.preset)
+        train_preset(store, "dry-run")
+        run_id = train_preset(store, args.preset)
         process, url = start_server(store, Path(tmp) / "server.log")
         try:
             wait_healthy(url, process)

@@ -9,9 +9,6 @@ serves the real app on 127.0.0.1 and takes the picture in Debian's headless Chro
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -21,6 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
+from bench.classroom_screenshots import train_preset  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server, wait_healthy  # noqa: E402
 
 LOAD_MS = 120_000
@@ -33,10 +31,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(tmp) / "store"
-        done = subprocess.run([sys.executable, "-m", "core", "run", "--preset", "speech-ban-noisy", "--json"],
-                              cwd=ROOT, env={**os.environ, "SDLAB_STORE": str(store)}, capture_output=True, text=True,
-                              check=True)
-        run_id = json.loads(done.stdout.strip().splitlines()[-1])["run_id"]
+        run_id = train_preset(store, "speech-ban-noisy")
         process, url = start_server(store, Path(tmp) / "server.log")
         try:
             wait_healthy(url, process)

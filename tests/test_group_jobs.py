@@ -2,7 +2,6 @@
 together, a NaN failing one seed only; and the Launch and Runs pages driving it (AppTest, real queue and store)."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -13,17 +12,9 @@ from core.engine.jobs import JobQueue
 from core.presets import get_preset
 from core.storage.run_store import ACTIVE, RunStore
 
-FAST = {"eval.embedding": "none"}
+from tests.test_jobs import FAST, wait_for
+
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
-
-
-def wait_for(predicate, timeout=180):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def _seeds(config, n):
