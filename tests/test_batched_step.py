@@ -62,19 +62,33 @@ def test_one_epoch_matches_single_runs(optimizer):
         teachers = [freeze(copy.deepcopy(m)) for m, _ in singles]
 
 
-def test_batched_loss_gradient_matches_autograd():
-    """The [N, B, K] logit gradient equals autograd of core.methods.ban.kd_loss_parts, seed by seed."""
+@pytest.mark.parametrize("alpha", [0.3, 1.0, None])
+def test_batched_loss_gradient_matches_autograd(alpha):
+    """The [N, B, K] logit gradient and loss parts equal autograd of core.methods.ban.kd_loss_parts, seed by seed:
+    a mix of CE and KD, KD alone (alpha 1: the CE gradient is skipped, its value still reported) and CE alone."""
     gen = torch.Generator().manual_seed(0)
     logits = torch.randn(4, 7, 5, generator=gen, dtype=torch.float64)
     teacher = torch.randn(4, 7, 5, generator=gen, dtype=torch.float64)
     labels = torch.randint(0, 5, (4, 7), generator=gen)
-    parts, grad = ban_batched.loss_and_logit_grad(logits.clone(), teacher, labels, 3.0, 0.3)
+    targets = None if alpha is None else ban_batched.SoftTargets(teacher, 3.0)
+    parts, grad = ban_batched.loss_and_logit_grad(logits.clone(), targets, labels, 3.0, alpha or 0.0)
     for k in range(4):
         z = logits[k].clone().requires_grad_(True)
-        total, ce, kd = ban.kd_loss_parts(z, teacher[k], labels[k], 3.0, 0.3)
+        total, ce, kd = ban.kd_loss_parts(z, None if alpha is None else teacher[k], labels[k], 3.0, alpha or 0.0)
         total.backward()
         assert torch.allclose(grad[k], z.grad, atol=1e-12)
         assert torch.allclose(parts[k], torch.stack([total, ce, kd]).detach(), atol=1e-12)
+
+
+def test_soft_targets_rows_pick_each_seeds_own_rows():
+    """Batch rows come from each seed's own teacher outputs: seed k's row i is softmax(teacher[k, order[k, i]] / T)."""
+    teacher = torch.randn(3, 6, 4, dtype=torch.float64)
+    order = torch.stack([torch.randperm(6) for _ in range(3)])
+    part = ban_batched.SoftTargets(teacher, 2.0).rows(torch.arange(3)[:, None], order)[1:4]
+    for k in range(3):
+        for j, i in enumerate(order[k, 1:4].tolist()):
+            p = torch.softmax(teacher[k, i] / 2.0, dim=0)
+            assert torch.allclose(part.probs[k, j], p) and torch.isclose(part.neg_entropy[k, j], (p * p.log()).sum())
 
 
 def test_nan_in_one_seed_fails_only_that_seed():

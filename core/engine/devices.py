@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import torch
 from threadpoolctl import threadpool_limits
@@ -33,3 +34,21 @@ def configure_cpu(threads: int) -> None:
     torch.set_num_threads(threads)
     threadpool_limits(limits=threads)
     torch.set_flush_denormal(True)
+
+
+def faster_thread_count(work, cores: int, repeats: int = 5, margin: float = 1.25) -> int:
+    """``cores`` when ``work()`` (a few milliseconds of the step's largest matmul) runs at least ``margin`` times
+    faster on them than on one thread right now, else 1. Measured, not guessed: on idle cores a large step runs
+    ~1.6× faster on two threads, but when another process is busy on one of them every op of a 2-thread step
+    waits at a barrier for the descheduled thread and the step runs 5-10× slower (bench/RESULTS.md, seeds)."""
+    if cores <= 1:
+        return 1
+    timings: dict[int, list[float]] = {1: [], cores: []}
+    for _ in range(repeats):  # interleaved, so a burst of load hits both counts alike
+        for threads in timings:
+            torch.set_num_threads(threads)
+            started = time.perf_counter()
+            work()
+            timings[threads].append(time.perf_counter() - started)
+    one, many = sorted(timings[1])[repeats // 2], sorted(timings[cores])[repeats // 2]
+    return cores if one >= margin * many else 1

@@ -29,7 +29,7 @@ from core.engine import generations as loop
 from core.engine.budget import BUDGET_ENV, run_budget
 from core.engine.context import GenerationContext, RunCancelled, Tensors
 from core.engine.control import control_config, train_compute_control
-from core.engine.devices import configure_cpu, pick_device
+from core.engine.devices import configure_cpu, faster_thread_count, pick_device
 from core.engine.runner import _record_end, execute, store_cancel_check
 from core.engine.sinks import FanOut, Sink, StoreSink
 from core.evaluation.baselines import baselines, features_of
@@ -40,7 +40,7 @@ from core.models.inference import freeze
 from core.storage.run_store import RunStore
 
 MAX_SEEDS = 64
-STACKED_THREADS_WORK = 5e7  # above it the stacked step runs on every core (choose_threads' rule; bench/RESULTS.md)
+STACKED_PROBE_WORK = 1e7  # above it a probe decides whether the stacked step runs on every core (_threads)
 SinkFactory = Callable[[RunConfig], "Sink | None"]
 
 
@@ -282,8 +282,16 @@ def _finish_seed(seed: _Seed, device: torch.device, should_stop: Callable[[], bo
 
 
 def _threads(n_seeds: int, model: nn.Module, batch_size: int) -> int:
-    """Every core once the stacked step is large enough to split, else one (core.engine.devices.choose_threads'
-    rule, counting the work of all the seeds)."""
+    """Threads for the stacked step: one for a small step (fork/join per op costs more than it saves); for a larger
+    one every core, if a probe of its largest matmul, timed now, runs clearly faster on them (a busy core makes a
+    multi-threaded step far slower: core.engine.devices.faster_thread_count)."""
+    weights = [p for p in model.parameters() if p.dim() == 2]
     work = n_seeds * batch_size * sum(p.numel() for p in model.parameters())
     cores = int(os.environ.get("SDLAB_MAX_THREADS", 0)) or os.cpu_count() or 1
-    return 1 if work < STACKED_THREADS_WORK else cores
+    if work < STACKED_PROBE_WORK or cores == 1 or not weights:
+        return 1
+    rows, cols = max((p.shape for p in weights), key=lambda shape: shape[0] * shape[1])
+    x, w = torch.randn(n_seeds, batch_size, cols), torch.randn(n_seeds, cols, rows)
+    threads = faster_thread_count(lambda: [torch.bmm(x, w) for _ in range(3)], cores)
+    torch.set_num_threads(1)
+    return threads

@@ -81,12 +81,13 @@ class StackedMLP:
         return outs
 
     @torch.no_grad()
-    def step(self, x: torch.Tensor, labels: torch.Tensor, teacher_logits: torch.Tensor | None,
+    def step(self, x: torch.Tensor, labels: torch.Tensor, targets: "SoftTargets | None",
              temperature: float, alpha: float) -> tuple[torch.Tensor, torch.Tensor]:
-        """Update every seed on its batch (x [N, B, D], labels [N, B]); ([N, 3] loss parts, [N, B, K] logits)."""
+        """Update every seed on its batch (x [N, B, D], labels [N, B]); ([N, 3] loss parts, [N, B] predictions)."""
         outs = self._forward(x)
         inputs, logits = outs[:-1], outs[-1]
-        parts, grad = loss_and_logit_grad(logits, teacher_logits, labels, temperature, alpha)
+        predictions = logits.argmax(2)  # before the loss scales the logits in place
+        parts, grad = loss_and_logit_grad(logits, targets, labels, temperature, alpha)
         for i in range(len(self.weights) - 1, -1, -1):
             torch.bmm(grad.transpose(1, 2), inputs[i], out=self.weight_grads[i])
             torch.sum(grad, dim=1, out=self.bias_grads[i])
@@ -94,7 +95,7 @@ class StackedMLP:
                 grad = torch.ops.aten.threshold_backward(torch.bmm(grad, self.weights[i]), inputs[i], 0)
         self._clip()
         self.optimizer.step()
-        return parts, logits
+        return parts, predictions
 
     def _clip(self) -> None:
         """Each seed's gradient scaled to norm ``max_norm`` when above it, as clip_grads_with_norm_ does alone."""
@@ -125,24 +126,49 @@ class StackedMLP:
             p.data = block[k].clone()
 
 
-def loss_and_logit_grad(logits: torch.Tensor, teacher_logits: torch.Tensor | None, labels: torch.Tensor,
+class SoftTargets:
+    """A generation's teacher side of the KD loss, computed once over each seed's whole training split (the
+    teacher is frozen and sees unaugmented inputs): p_T = softmax(teacher / T) [N, rows, K] and Σ_k p_T log p_T
+    [N, rows]. A step then indexes its batch instead of recomputing two softmaxes of the same logits every epoch."""
+
+    def __init__(self, teacher_logits: torch.Tensor, temperature: float):
+        log_p_t = torch.log_softmax(teacher_logits / temperature, dim=2)
+        self.probs = log_p_t.exp()
+        self.neg_entropy = (self.probs * log_p_t).sum(dim=2)
+
+    def rows(self, seeds: torch.Tensor, index: torch.Tensor) -> "SoftTargets":
+        """The targets of rows ``index`` [N, R] of each seed (``seeds`` = arange(N)[:, None])."""
+        part = object.__new__(SoftTargets)
+        part.probs, part.neg_entropy = self.probs[seeds, index], self.neg_entropy[seeds, index]
+        return part
+
+    def __getitem__(self, batch: slice) -> "SoftTargets":
+        part = object.__new__(SoftTargets)
+        part.probs, part.neg_entropy = self.probs[:, batch], self.neg_entropy[:, batch]
+        return part
+
+
+def loss_and_logit_grad(logits: torch.Tensor, targets: SoftTargets | None, labels: torch.Tensor,
                         temperature: float, alpha: float) -> tuple[torch.Tensor, torch.Tensor]:
     """Per seed (total, CE, KD) [N, 3] and d total / d logits [N, B, K]: core.methods.ban_step's formulas, each
-    seed's loss averaged over its own batch."""
+    seed's loss averaged over its own batch. KD = T² · mean (Σ p_T log p_T − Σ p_T log q_T); with alpha = 1 the CE
+    term has no weight, so only its value is computed, not its gradient."""
     n, batch, _ = logits.shape
     log_q = torch.log_softmax(logits, dim=2)
     ce = -log_q.gather(2, labels[..., None]).squeeze(2).mean(1)  # [N]
-    grad = log_q.exp_()
-    grad.scatter_add_(2, labels[..., None], torch.full((n, batch, 1), -1.0, dtype=grad.dtype, device=grad.device))
-    if teacher_logits is None:
-        return torch.stack([ce, ce, torch.zeros_like(ce)], dim=1), grad.div_(batch)
-    log_q_t = torch.log_softmax(logits / temperature, dim=2)
-    log_p_t = torch.log_softmax(teacher_logits / temperature, dim=2)
-    p_t = log_p_t.exp()
-    kd = temperature**2 * (p_t * (log_p_t - log_q_t)).sum(dim=2).mean(1)
-    kd_grad = log_q_t.exp_().sub_(p_t).mul_(temperature * alpha / batch)
-    grad = grad.mul_((1 - alpha) / batch).add_(kd_grad)
-    return torch.stack([(1 - alpha) * ce + alpha * kd, ce, kd], dim=1), grad
+    if targets is None or alpha < 1:
+        grad = log_q.exp_()
+        grad.scatter_add_(2, labels[..., None], torch.full((n, batch, 1), -1.0, dtype=grad.dtype,
+                                                           device=grad.device))
+        if targets is None:
+            return torch.stack([ce, ce, torch.zeros_like(ce)], dim=1), grad.div_(batch)
+    log_q_t = torch.log_softmax(logits.div_(temperature), dim=2)
+    cross = torch.linalg.vecdot(targets.probs, log_q_t)  # Σ_k p_T log q_T, [N, B]
+    kd = (targets.neg_entropy - cross).mean(1).mul_(temperature**2)
+    kd_grad = log_q_t.exp_().sub_(targets.probs).mul_(temperature * alpha / batch)
+    if alpha < 1:
+        kd_grad.add_(grad.mul_((1 - alpha) / batch))
+    return torch.stack([(1 - alpha) * ce + alpha * kd, ce, kd], dim=1), kd_grad
 
 
 def _accuracy(stack: StackedMLP, x: torch.Tensor, y: torch.Tensor) -> list[float]:
@@ -164,7 +190,8 @@ def train_generations(ctxs: list[GenerationContext], models: list[nn.Module],
     y_val = torch.stack([t.y_val for t in tensors]) if has_val else None
     soft = None
     if teachers[0] is not None:  # each teacher is frozen and sees its own unaugmented split: once per generation
-        soft = torch.stack([predict_logits(teacher, t.x_train) for teacher, t in zip(teachers, tensors)])
+        soft = SoftTargets(torch.stack([predict_logits(teacher, t.x_train) for teacher, t in zip(teachers, tensors)]),
+                           cfg.method.temperature)
     for model in models:
         model.to(device).train()
     stack = StackedMLP(models, cfg.train)
@@ -177,19 +204,19 @@ def train_generations(ctxs: list[GenerationContext], models: list[nn.Module],
     for epoch in range(cfg.train.epochs):
         order = torch.stack([torch.randperm(rows, generator=g) for g in generators]).to(device)
         x, y = x_train[seeds, order], y_train[seeds, order]
-        teacher_batch = soft[seeds, order] if soft is not None else None
-        parts, outputs = [], []
+        targets = soft.rows(seeds, order) if soft is not None else None
+        parts, predictions = [], []
         for batch in slices:
             ctxs[0].check_stop()
             lr_schedule.before_step()
-            batch_parts, logits = stack.step(x[:, batch], y[:, batch],
-                                             None if teacher_batch is None else teacher_batch[:, batch],
-                                             cfg.method.temperature, cfg.method.alpha)
+            batch_parts, batch_predictions = stack.step(x[:, batch], y[:, batch],
+                                                        None if targets is None else targets[batch],
+                                                        cfg.method.temperature, cfg.method.alpha)
             parts.append(batch_parts)
-            outputs.append(logits)
+            predictions.append(batch_predictions)
         sizes = torch.tensor([s.stop - s.start for s in slices], dtype=torch.float32, device=device)
         sums = (torch.stack(parts) * sizes[:, None, None]).sum(0).tolist()  # [N][3]
-        correct = (torch.cat(outputs, dim=1).argmax(2) == y).sum(1).tolist()
+        correct = (torch.cat(predictions, dim=1) == y).sum(1).tolist()
         test_acc = _accuracy(stack, x_test, y_test)
         val_acc = _accuracy(stack, x_val, y_val) if has_val else None
         for k, ctx in enumerate(ctxs):
