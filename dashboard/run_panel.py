@@ -18,16 +18,16 @@ from core.storage.export import embedding_frame
 from core.presets import PRESETS
 from core.storage.run_store import ACTIVE, RunStore, wall_seconds
 from core import catalog
-from dashboard import (access, attention_panel, audio_panel, feature_figures, figures, insight_panel, live_figures,
-                       report_download, state, tables, view_cache)
+from dashboard import (access, attention_panel, audience, audio_panel, feature_figures, figures, insight_panel,
+                       live_figures, report_download, state, tables, view_cache)
 from dashboard.progress import format_duration, progress
 
 STATUS_BADGES = {"queued": ("gray", ":material/schedule:"), "running": ("blue", ":material/directions_run:"),
                  "finished": ("green", ":material/check_circle:"), "failed": ("red", ":material/error:"),
                  "cancelled": ("orange", ":material/cancel:"), "interrupted": ("orange", ":material/bolt:")}
 # One live redraw costs the browser ~0.3-0.5 s of CPU on a 2-core machine (mostly Streamlit's own re-rendering,
-# bench/RESULTS.md): every 2 s leaves the training beside it its core.
-LIVE_EVERY_S = 2.0
+# bench/RESULTS.md): every 2 s leaves the training beside it its core, and the charts slow down as more pages watch
+# the same run (dashboard/audience.py); the status still polls every second.
 STATUS_EVERY_S = 1.0
 FIRST_EPOCH_EVERY_S = 0.25  # until the first epoch is in: the first loss point shows as soon as it exists
 FIRST_EPOCH_WAIT_S = 1.0  # the longest one poll holds on for a started run's first epoch (a click waits as long)
@@ -40,13 +40,14 @@ def show(run: Mapping) -> None:
     _header(run)
     # A run just launched is drawn with its first epoch when that is moments away, and polls at the normal pace.
     started = bool(_await_first_epoch(state.store(), run["id"])[1]) if active else True
-    every = (LIVE_EVERY_S if started else FIRST_EPOCH_EVERY_S) if active else None
+    live_every = audience.live_every(audience.watching(run["id"])) if active else None
+    every = (live_every if started else FIRST_EPOCH_EVERY_S) if active else None
     # The 2-D views change only when a generation ends: the live part reruns the whole page then (no polling here).
     drawn = len(state.store().generations(run["id"]))
     # The status polls on its own, light and often: a run's end (or a finished generation) reaches the page within
-    # a second, while the costly charts redraw every LIVE_EVERY_S.
-    st.fragment(_status_live, run_every=STATUS_EVERY_S if active else None)(run["id"], active, drawn)
-    st.fragment(_live, run_every=every)(run["id"], active, started, drawn)
+    # a second, while the costly charts redraw every ``live_every`` seconds.
+    st.fragment(_status_live, run_every=STATUS_EVERY_S if active else None)(run["id"], active, drawn, live_every)
+    st.fragment(_live, run_every=every)(run["id"], active, started)
     _per_generation(run)  # not polled: redrawn by the page rerun that each finished generation brings
     st.fragment(_views)(run["id"])
     insight_panel.show(run)  # what a generation changed (dashboard/insight_panel.py)
@@ -139,12 +140,19 @@ def _await_first_epoch(store: RunStore, run_id: str) -> tuple[dict, list[dict]]:
     return run, epochs
 
 
-def _status_live(run_id: str, was_active: bool, drawn_generations: int) -> None:
-    """The status badge and its messages: two small store reads, polled every STATUS_EVERY_S while active."""
+def _status_live(run_id: str, was_active: bool, drawn_generations: int, live_every: float | None = None) -> None:
+    """The status badge and its messages: two small store reads, polled every STATUS_EVERY_S while active. It also
+    counts this page among the run's audience; when the charts' pace for that audience changes, the page reruns
+    once to take it up."""
     store = state.store()
     run = store.get_run(run_id)
     _status(run)  # first: a run's end shows at once, before the whole page is redrawn
+    if run["status"] not in ACTIVE:
+        audience.audience().forget(run_id)
     _end_or_new_generation(run, was_active, len(store.generations(run_id)), drawn_generations)
+    if run["status"] in ACTIVE and live_every is not None \
+            and audience.live_every(audience.watching(run_id)) != live_every:
+        st.rerun()
 
 
 def _end_or_new_generation(run: Mapping, was_active: bool, generations: int, drawn_generations: int) -> None:
@@ -154,7 +162,7 @@ def _end_or_new_generation(run: Mapping, was_active: bool, generations: int, dra
         st.rerun()
 
 
-def _live(run_id: str, was_active: bool, had_epochs: bool, drawn_generations: int = 0) -> None:
+def _live(run_id: str, was_active: bool, had_epochs: bool) -> None:
     """Progress and the per-epoch charts (loss; accuracy, or the collapse monitor when label-free), polled while
     active. Only what changes every epoch is here: each poll costs the browser a re-render of all of it."""
     store = state.store()
@@ -162,9 +170,7 @@ def _live(run_id: str, was_active: bool, had_epochs: bool, drawn_generations: in
         run, epochs = _await_first_epoch(store, run_id)
     else:
         run, epochs = store.get_run(run_id), live_figures.shared_epochs(store, run_id)
-    generations = store.generations(run_id)
-    _end_or_new_generation(run, was_active, len(generations), drawn_generations)
-    _progress(run, epochs)
+    _progress(run, epochs)  # the run's end and finished generations are _status_live's to notice
     epochs = live_figures.thinned(epochs)  # for the charts: the progress above counted every epoch
     loss_col, right_col = st.columns(2, gap="large")
     with loss_col:
