@@ -4,7 +4,8 @@ Nothing here imports streamlit, so tests can check traces, values and axis title
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -105,37 +106,61 @@ def _reference(fig: go.Figure, x_range: tuple[float, float], level: float, name:
                     hovertemplate=f"{name}: %{{y:.1%}}<extra></extra>")
 
 
+@dataclass(frozen=True)
+class GenerationScale:
+    """What the per-generation chart plots: accuracies (higher is better) or, for speech runs, word error rates
+    (lower is better, as speech papers report them; a reference accuracy a becomes the WER 1 − a)."""
+    metrics: Mapping[str, str]  # column -> legend name
+    supervised_column: str  # the headline metric of a supervised run (its generation 0 is the reference line)
+    free_column: str  # the headline metric of a label-free run
+    references: Mapping[str, str]  # baseline accuracy key -> legend name (label-free runs)
+    yaxis: Mapping
+    from_accuracy: Callable[[float], float] = float
+
+
+ACCURACY_SCALE = GenerationScale(ACCURACY_METRICS, "test_accuracy", "knn_accuracy", BASELINE_LABELS,
+                                 {"title": "accuracy", "tickformat": ".1%"})
+WER_SCALE = GenerationScale(metric_names.labels(("test_wer", "knn_wer", "linear_probe_wer")), "test_wer", "knn_wer",
+                            {"raw_knn_accuracy": "k-NN WER on raw log-mel", "mfcc_knn_accuracy": "k-NN WER on MFCC"},
+                            {"title": "WER (lower is better)", "tickformat": ".1%", "rangemode": "tozero"},
+                            lambda accuracy: 1.0 - accuracy)
+
+
+def is_speech(generations: pd.DataFrame) -> bool:
+    """A speech run's generations carry word error rates."""
+    return any(c in generations for c in WER_SCALE.metrics)
+
+
 def accuracy_figure(generations: pd.DataFrame, baselines: Mapping[str, float] | None = None,
                     supervised: bool = True, best_generation: int | None = None,
                     empty_text: str = "waiting for the first generation to finish…") -> go.Figure:
-    """Accuracy per generation with references: generation 0's level (supervised) or the k-NN baselines, and a
-    ring around the generation chosen on validation; ``empty_text`` is said before any generation exists."""
+    """Accuracy (or, for a speech run, WER) per generation with references: generation 0's level (supervised) or
+    the k-NN baselines, and a ring around the generation chosen on validation; ``empty_text`` is said before any
+    generation exists."""
     fig = go.Figure().update_layout(**_LAYOUT, height=CHART_HEIGHT, xaxis=dict(title="generation", dtick=1),
-                                    yaxis=dict(title="accuracy", tickformat=".1%"), hovermode="x unified")
+                                    yaxis=dict(ACCURACY_SCALE.yaxis), hovermode="x unified")
     if generations.empty:
         fig.update_yaxes(range=[0, 1])
         return _waiting(fig, empty_text)
-    from dashboard import speech_figures  # a speech run's chart says WER (lower is better)
-
-    if speech_figures.is_speech(generations):
-        return speech_figures.wer_figure(generations, baselines, supervised, best_generation, _LAYOUT, CHART_HEIGHT)
+    scale = WER_SCALE if is_speech(generations) else ACCURACY_SCALE
+    fig.update_layout(yaxis=dict(scale.yaxis))
     frame = generations.sort_values("generation")
     x = frame["generation"].to_numpy()
-    palette = qualitative.D3
-    for i, (column, name) in enumerate(ACCURACY_METRICS.items()):
+    for i, (column, name) in enumerate(scale.metrics.items()):
         if column in frame and frame[column].notna().any():
             fig.add_scatter(x=x, y=frame[column], mode="lines+markers", name=name,
-                            line=dict(color=palette[i], width=2.5 if column == "test_accuracy" else 1.8),
+                            line=dict(color=qualitative.D3[i], width=2.5 if column == scale.supervised_column else 1.8),
                             marker=dict(size=8), hovertemplate=f"{name}: %{{y:.1%}}<extra></extra>")
     x_range = (float(x.min()) - 0.25, float(x.max()) + 0.25)
-    if supervised and "test_accuracy" in frame and frame["generation"].iloc[0] == 0:
-        _reference(fig, x_range, float(frame["test_accuracy"].iloc[0]), "generation 0 (first teacher)", "dot")
+    if supervised and scale.supervised_column in frame and frame["generation"].iloc[0] == 0:
+        _reference(fig, x_range, float(frame[scale.supervised_column].iloc[0]), "generation 0 (first teacher)", "dot")
     if not supervised:
-        for key, name in BASELINE_LABELS.items():
-            if baselines and key in baselines:
-                _reference(fig, x_range, float(baselines[key]), name, "dot" if key.startswith("raw") else "dash")
+        for key, name in scale.references.items():
+            if baselines and baselines.get(key) is not None:
+                _reference(fig, x_range, scale.from_accuracy(float(baselines[key])), name,
+                           "dot" if key.startswith("raw") else "dash")
     chosen = frame[frame["generation"] == best_generation]
-    column = "test_accuracy" if supervised else "knn_accuracy"
+    column = scale.supervised_column if supervised else scale.free_column
     if best_generation is not None and not chosen.empty and column in chosen:
         fig.add_scatter(x=[best_generation], y=[float(chosen[column].iloc[0])], mode="markers",
                         name="chosen on validation", marker=dict(size=20, symbol="circle-open", color="#111111",
