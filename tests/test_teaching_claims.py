@@ -111,16 +111,38 @@ def test_shifted_dino_features_beat_every_learned_or_linear_baseline():
 @pytest.mark.slow
 def test_shifted_invariance_lessons_the_hand_made_invariant_and_the_compute_control():
     """teach-shifted-invariance: training adds to the untrained network, |FFT| beats the learned features on pure
-    translation, the second generation does no better than one generation trained for the same total epochs,
-    and validation keeps generation 0."""
-    for summary in _runs("teach-shifted-invariance", (100, 101)):
+    translation, the second generation does no better on average than one generation trained for the same total
+    epochs; and the group sentence's means (quoted from seeds 200-202), here over three other seeds."""
+    summaries = _runs("teach-shifted-invariance", (100, 101, 102))
+    for summary in summaries:
         knn, baselines = _column(summary, "knn_accuracy"), summary["baselines"]
+        print(f"seed {summary['config']['seed']}: k-NN per generation {[round(k, 3) for k in knn]}, compute-matched "
+              f"{baselines['compute_matched_knn_accuracy']:.3f}, |FFT| {baselines['invariant_knn_accuracy']:.3f}, "
+              f"chosen {summary['best_generation']}")
         assert knn[0] >= baselines["random_init_knn_accuracy"] + 0.05, (knn, baselines)
         assert baselines["invariant_knn_accuracy"] > max(knn), (knn, baselines)
-        assert baselines["compute_matched_knn_accuracy"] >= knn[1] - 0.01, (knn, baselines)  # no better than
-        assert summary["best_generation"] == 0, summary["best_generation"]  # validation keeps generation 0
         efficiency = summary["label_efficiency"]
         assert efficiency["features"]["10"] >= efficiency["raw"]["10"] + 0.5, efficiency
+
+    def mean(values) -> float:
+        return 100 * float(np.mean(values))
+
+    means = {"generation 0": mean([s["generations"][0]["knn_accuracy"] for s in summaries]),
+             "generation 1": mean([s["generations"][1]["knn_accuracy"] for s in summaries]),
+             **{k: mean([s["baselines"][k] for s in summaries]) for k in (
+                 "raw_knn_accuracy", "random_init_knn_accuracy", "compute_matched_knn_accuracy",
+                 "invariant_knn_accuracy")}}
+    print("teach-shifted-invariance, seeds 100-102, mean k-NN %:", {k: round(v, 1) for k, v in means.items()})
+    # "94.1% after generation 0 and 94.0% after generation 1 against 67.2% raw, 83.7% untrained, 95.8%
+    # compute-matched, 96.7% |FFT|": each mean within the spread a 3-seed mean shows (±3 points; raw ±5)
+    assert abs(means["generation 0"] - 94.1) <= 3 and abs(means["generation 1"] - 94.0) <= 3, means
+    assert abs(means["raw_knn_accuracy"] - 67.2) <= 5 and abs(means["random_init_knn_accuracy"] - 83.7) <= 3, means
+    assert abs(means["compute_matched_knn_accuracy"] - 95.8) <= 3, means
+    # "no better on average than the compute-matched bar; on a single seed it can land a point above it"
+    assert means["compute_matched_knn_accuracy"] >= means["generation 1"] - 0.5, means
+    assert all(s["baselines"]["compute_matched_knn_accuracy"] >= s["generations"][1]["knn_accuracy"] - 0.025
+               for s in summaries), [(s["generations"][1], s["baselines"]) for s in summaries]
+    assert abs(means["invariant_knn_accuracy"] - 96.7) <= 3, means
 
 
 @pytest.mark.slow
