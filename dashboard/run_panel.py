@@ -142,8 +142,8 @@ def _await_first_epoch(store: RunStore, run_id: str) -> tuple[dict, list[dict]]:
 
 def _status_live(run_id: str, was_active: bool, drawn_generations: int, live_every: float | None = None) -> None:
     """The status badge and its messages: two small store reads, polled every STATUS_EVERY_S while active. It also
-    counts this page among the run's audience; when the charts' pace for that audience changes, the page reruns
-    once to take it up."""
+    counts this page among the run's audience; when that audience has grown enough to slow the charts down, the
+    page reruns once to take up the slower pace (a smaller audience speeds them up at the next page rerun)."""
     store = state.store()
     run = store.get_run(run_id)
     _status(run)  # first: a run's end shows at once, before the whole page is redrawn
@@ -151,8 +151,8 @@ def _status_live(run_id: str, was_active: bool, drawn_generations: int, live_eve
         audience.audience().forget(run_id)
     _end_or_new_generation(run, was_active, len(store.generations(run_id)), drawn_generations)
     if run["status"] in ACTIVE and live_every is not None \
-            and audience.live_every(audience.watching(run_id)) != live_every:
-        st.rerun()
+            and audience.live_every(audience.watching(run_id)) > live_every:
+        st.rerun()  # only to slow down: a count that wavers cannot make the page rerun over and over
 
 
 def _end_or_new_generation(run: Mapping, was_active: bool, generations: int, drawn_generations: int) -> None:

@@ -59,8 +59,12 @@ def _record_end_frames(page, arrivals: list[float]) -> None:
 
 
 def end_latencies(browser, url: str, store_root: Path, pages: int = 10, wait_s: float = 300.0,
-                  delivered: list[float] | None = None, run_cores: set[int] | None = None) -> list[float]:
+                  delivered: list[float] | None = None, run_cores: set[int] | None = None,
+                  settle_s: float = 5.0) -> list[float]:
     """Seconds from the run's end (the store's ``finished``) to each of ``pages`` pages showing it; inf if never.
+
+    The run ends ``settle_s`` after every page shows it running: pages that are watching, not still opening (a
+    page opening reruns once more when it learns how many others watch: dashboard/audience.py).
 
     ``delivered``, if given, receives for each page the seconds until the server's message saying so arrived at
     the page (before the browser drew it): what the server controls, apart from the browsers' own CPU.
@@ -80,6 +84,7 @@ def end_latencies(browser, url: str, store_root: Path, pages: int = 10, wait_s: 
         for _, page in contexts:
             page.wait_for_function("""() => [...document.querySelectorAll('.stMarkdownBadge')]
                 .some(b => b.textContent.includes('running'))""")
+        time.sleep(settle_s)
         for frames in arrivals:
             frames.clear()  # only messages sent after the cancel request count
         store.request_cancel(run_id)
