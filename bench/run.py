@@ -167,7 +167,8 @@ bench/TUNING.md, "Spoken digits".
   generation, no views, no evaluation; --quick: 15 epochs per generation) one after another over the same 8 seeds
   as one stacked group (`core.methods.ban_batched`), interleaved in one process, median of per-round ratios.
   **seed_batch_floor_s**: the group's matmul FLOPs (as trainer_achieved_over_floor counts them, × 8 seeds) at the
-  1024×1024 `torch.mm` rate timed in the same round on the group's threads; **seed_batch_group_peak_rss_mb**: the
+  1024×1024 `torch.mm` rate timed in the same round on the group's threads (**seed_batch_threads**: the count the
+  group's probe chose, `core.engine.devices.faster_thread_count`); **seed_batch_group_peak_rss_mb**: the
   resident high-water mark of a fresh process running a whole 8-seed group (training, evaluation, store writes).
 - With --all, **dashboard_speed** (a real `streamlit run` server and Debian's headless Chromium; first paint and
   form from the server being healthy, Launch click to the first loss point drawn, slider and colour-button clicks
