@@ -149,7 +149,8 @@ def accuracy_figure(generations: pd.DataFrame, baselines: Mapping[str, float] | 
     for i, (column, name) in enumerate(scale.metrics.items()):
         if column in frame and frame[column].notna().any():
             fig.add_scatter(x=x, y=frame[column], mode="lines+markers", name=name,
-                            line=dict(color=qualitative.D3[i], width=2.5 if column == scale.supervised_column else 1.8),
+                            line=dict(color=qualitative.D3[i],
+                                      width=2.5 if column == scale.supervised_column else 1.8),
                             marker=dict(size=8), hovertemplate=f"{name}: %{{y:.1%}}<extra></extra>")
     x_range = (float(x.min()) - 0.25, float(x.max()) + 0.25)
     if supervised and scale.supervised_column in frame and frame["generation"].iloc[0] == 0:

@@ -70,7 +70,7 @@ def test_batched_loss_gradient_matches_autograd(alpha):
     logits = torch.randn(4, 7, 5, generator=gen, dtype=torch.float64)
     teacher = torch.randn(4, 7, 5, generator=gen, dtype=torch.float64)
     labels = torch.randint(0, 5, (4, 7), generator=gen)
-    targets = None if alpha is None else ban_batched.SoftTargets(teacher, 3.0)
+    targets = None if alpha is None else ban_batched.SoftTargets.of(teacher, 3.0)
     parts, grad = ban_batched.loss_and_logit_grad(logits.clone(), targets, labels, 3.0, alpha or 0.0)
     for k in range(4):
         z = logits[k].clone().requires_grad_(True)
@@ -84,7 +84,7 @@ def test_soft_targets_rows_pick_each_seeds_own_rows():
     """Batch rows come from each seed's own teacher outputs: seed k's row i is softmax(teacher[k, order[k, i]] / T)."""
     teacher = torch.randn(3, 6, 4, dtype=torch.float64)
     order = torch.stack([torch.randperm(6) for _ in range(3)])
-    part = ban_batched.SoftTargets(teacher, 2.0).rows(torch.arange(3)[:, None], order)[1:4]
+    part = ban_batched.SoftTargets.of(teacher, 2.0).rows(torch.arange(3)[:, None], order)[1:4]
     for k in range(3):
         for j, i in enumerate(order[k, 1:4].tolist()):
             p = torch.softmax(teacher[k, i] / 2.0, dim=0)

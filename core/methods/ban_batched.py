@@ -18,6 +18,8 @@ A seed whose loss turns NaN or infinite fails alone: its rows are zeroed and it 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
@@ -126,26 +128,26 @@ class StackedMLP:
             p.data = block[k].clone()
 
 
+@dataclass(frozen=True)
 class SoftTargets:
     """A generation's teacher side of the KD loss, computed once over each seed's whole training split (the
     teacher is frozen and sees unaugmented inputs): p_T = softmax(teacher / T) [N, rows, K] and Σ_k p_T log p_T
     [N, rows]. A step then indexes its batch instead of recomputing two softmaxes of the same logits every epoch."""
+    probs: torch.Tensor
+    neg_entropy: torch.Tensor
 
-    def __init__(self, teacher_logits: torch.Tensor, temperature: float):
+    @classmethod
+    def of(cls, teacher_logits: torch.Tensor, temperature: float) -> "SoftTargets":
         log_p_t = torch.log_softmax(teacher_logits / temperature, dim=2)
-        self.probs = log_p_t.exp()
-        self.neg_entropy = (self.probs * log_p_t).sum(dim=2)
+        probs = log_p_t.exp()
+        return cls(probs, (probs * log_p_t).sum(dim=2))
 
     def rows(self, seeds: torch.Tensor, index: torch.Tensor) -> "SoftTargets":
         """The targets of rows ``index`` [N, R] of each seed (``seeds`` = arange(N)[:, None])."""
-        part = object.__new__(SoftTargets)
-        part.probs, part.neg_entropy = self.probs[seeds, index], self.neg_entropy[seeds, index]
-        return part
+        return SoftTargets(self.probs[seeds, index], self.neg_entropy[seeds, index])
 
     def __getitem__(self, batch: slice) -> "SoftTargets":
-        part = object.__new__(SoftTargets)
-        part.probs, part.neg_entropy = self.probs[:, batch], self.neg_entropy[:, batch]
-        return part
+        return SoftTargets(self.probs[:, batch], self.neg_entropy[:, batch])
 
 
 def loss_and_logit_grad(logits: torch.Tensor, targets: SoftTargets | None, labels: torch.Tensor,
@@ -190,8 +192,8 @@ def train_generations(ctxs: list[GenerationContext], models: list[nn.Module],
     y_val = torch.stack([t.y_val for t in tensors]) if has_val else None
     soft = None
     if teachers[0] is not None:  # each teacher is frozen and sees its own unaugmented split: once per generation
-        soft = SoftTargets(torch.stack([predict_logits(teacher, t.x_train) for teacher, t in zip(teachers, tensors)]),
-                           cfg.method.temperature)
+        logits = torch.stack([predict_logits(teacher, t.x_train) for teacher, t in zip(teachers, tensors)])
+        soft = SoftTargets.of(logits, cfg.method.temperature)
     for model in models:
         model.to(device).train()
     stack = StackedMLP(models, cfg.train)
