@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -43,17 +44,33 @@ def test_speech_ban_noisy_lowers_wer_on_unheard_voices(tmp_path):
     assert sum(gains) / len(gains) > 0  # the issue's bar: lower WER than generation 0 on average
 
 
-def test_speech_dino_text_probe_beats_raw_knn_but_mfcc_beats_both(tmp_path):
-    """The text's claims. The issue's bar (k-NN on the features below raw log-mel k-NN) is NOT met (TUNING.md)."""
-    for seed in SEEDS[:2]:
+def test_speech_dino_knn_worse_than_raw_logmel_on_two_of_three_seeds_probe_better_mfcc_best(tmp_path):
+    """Every claim of SPEECH_DINO_TEXT on seeds 100-102, which tuned nothing. The issue's bar (k-NN on the learned
+    features below raw log-mel k-NN) is NOT met by this preset: what was tried is in bench/TUNING.md."""
+    rows = []
+    for seed in SEEDS:
         s = _run("speech-dino", seed, tmp_path)
-        g = s["generations"][-1]
-        raw_wer = 1 - s["baselines"]["raw_knn_accuracy"]
-        mfcc_wer = 1 - s["baselines"]["mfcc_knn_accuracy"]
-        print(f"speech-dino seed {seed}: k-NN WER {g['knn_wer']:.3f}, probe WER {g['linear_probe_wer']:.3f}, "
-              f"raw log-mel k-NN WER {raw_wer:.3f}, MFCC k-NN WER {mfcc_wer:.3f}, untrained "
-              f"{1 - s['baselines']['random_init_knn_accuracy']:.3f}, wall {s['wall_seconds']:.0f} s")
-        assert 0.19 <= g["linear_probe_wer"] <= 0.27 and g["linear_probe_wer"] < raw_wer  # "21-25%"
-        assert 0.39 <= raw_wer <= 0.47  # "41-45%"
-        assert abs(g["knn_wer"] - raw_wer) <= 0.07  # "level with k-NN on the raw images"
-        assert mfcc_wer < min(raw_wer, g["knn_wer"]) and 0.20 <= mfcc_wer <= 0.26  # "MFCC beats it, 22-24%"
+        voices = s["dataset"]
+        assert set(voices["test_voices"]).isdisjoint(voices["train_voices"] + voices["val_voices"])
+        g, b = s["generations"][-1], s["baselines"]
+        row = {"knn": g["knn_wer"], "probe": g["linear_probe_wer"], "raw": 1 - b["raw_knn_accuracy"],
+               "mfcc": 1 - b["mfcc_knn_accuracy"], "untrained": 1 - b["random_init_knn_accuracy"]}
+        rows.append(row)
+        print(f"speech-dino seed {seed}: k-NN WER {row['knn']:.3f}, probe WER {row['probe']:.3f}, raw log-mel k-NN "
+              f"WER {row['raw']:.3f}, MFCC k-NN WER {row['mfcc']:.3f}, untrained network k-NN WER "
+              f"{row['untrained']:.3f}, wall {s['wall_seconds']:.0f} s")
+    col = {k: np.array([r[k] for r in rows]) for k in rows[0]}
+    gap = col["knn"] - col["raw"]  # > 0: the features' k-NN misrecognises more words than raw log-mel k-NN
+    for k, v in {**col, "k-NN minus raw": gap}.items():
+        print(f"speech-dino over seeds {SEEDS}: {k} WER mean {v.mean():.3f}, std {v.std(ddof=1):.3f}, "
+              f"min {v.min():.3f}, max {v.max():.3f}")
+    # "a linear probe on its features misrecognises 20-30% of the words, fewer than k-NN on the raw log-mel images
+    # (40-45%)"
+    assert all(0.18 <= v <= 0.32 for v in col["probe"]) and (col["probe"] < col["raw"]).all()
+    assert all(0.38 <= v <= 0.47 for v in col["raw"])
+    # "k-NN on the features does worse than k-NN on the raw images on two of the three seeds (from 4 points better
+    # to 10 worse, 4 worse on average)"
+    assert (gap > 0).sum() == 2 and all(-0.065 <= v <= 0.12 for v in gap) and 0.02 <= gap.mean() <= 0.06
+    # "MFCC features ... beat both (k-NN WER 22-24%)"
+    assert (col["mfcc"] < np.minimum(col["raw"], col["knn"])).all()
+    assert all(0.20 <= v <= 0.26 for v in col["mfcc"])
