@@ -137,13 +137,12 @@ def accuracy_figure(generations: pd.DataFrame, baselines: Mapping[str, float] | 
     """Accuracy (or, for a speech run, WER) per generation with references: generation 0's level (supervised) or
     the k-NN baselines, and a ring around the generation chosen on validation; ``empty_text`` is said before any
     generation exists."""
+    scale = WER_SCALE if is_speech(generations) else ACCURACY_SCALE
     fig = go.Figure().update_layout(**_LAYOUT, height=CHART_HEIGHT, xaxis=dict(title="generation", dtick=1),
-                                    yaxis=dict(ACCURACY_SCALE.yaxis), hovermode="x unified")
+                                    yaxis=dict(scale.yaxis), hovermode="x unified")
     if generations.empty:
         fig.update_yaxes(range=[0, 1])
         return _waiting(fig, empty_text)
-    scale = WER_SCALE if is_speech(generations) else ACCURACY_SCALE
-    fig.update_layout(yaxis=dict(scale.yaxis))
     frame = generations.sort_values("generation")
     x = frame["generation"].to_numpy()
     for i, (column, name) in enumerate(scale.metrics.items()):

@@ -22,8 +22,12 @@ def choose_threads(model: nn.Module, batch_size: int) -> int:
     """Intra-op threads for this model: small steps run faster on one thread (no fork/join per op, and no
     spinning when other processes share the cores); large ones use every core."""
     work = batch_size * sum(p.numel() for p in model.parameters())  # ~ multiply-adds per step / 3
-    cores = int(os.environ.get("SDLAB_MAX_THREADS", 0)) or os.cpu_count() or 1  # sweep workers set it to 1
-    return 1 if work < 5e7 else cores
+    return 1 if work < 5e7 else usable_cores()
+
+
+def usable_cores() -> int:
+    """Cores a run may compute on: ``SDLAB_MAX_THREADS`` when set (sweep workers set it to 1), else every core."""
+    return int(os.environ.get("SDLAB_MAX_THREADS", 0)) or os.cpu_count() or 1
 
 
 def configure_cpu(threads: int) -> None:

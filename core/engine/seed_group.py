@@ -11,7 +11,6 @@ A cancel of any run of the group cancels the group; a NaN in one seed fails that
 """
 from __future__ import annotations
 
-import os
 import secrets
 import threading
 import time
@@ -29,7 +28,7 @@ from core.engine import generations as loop
 from core.engine.budget import BUDGET_ENV, run_budget
 from core.engine.context import GenerationContext, RunCancelled, Tensors
 from core.engine.control import control_config, train_compute_control
-from core.engine.devices import configure_cpu, faster_thread_count, pick_device
+from core.engine.devices import configure_cpu, faster_thread_count, pick_device, usable_cores
 from core.engine.runner import _record_end, execute, store_cancel_check
 from core.engine.sinks import FanOut, Sink, StoreSink
 from core.evaluation.baselines import baselines, features_of
@@ -287,7 +286,7 @@ def _threads(n_seeds: int, model: nn.Module, batch_size: int) -> int:
     multi-threaded step far slower: core.engine.devices.faster_thread_count)."""
     weights = [p for p in model.parameters() if p.dim() == 2]
     work = n_seeds * batch_size * sum(p.numel() for p in model.parameters())
-    cores = int(os.environ.get("SDLAB_MAX_THREADS", 0)) or os.cpu_count() or 1
+    cores = usable_cores()
     if work < STACKED_PROBE_WORK or cores == 1 or not weights:
         return 1
     rows, cols = max((p.shape for p in weights), key=lambda shape: shape[0] * shape[1])
