@@ -1,4 +1,5 @@
-"""Redraw assets/intro.png (the Introduction page) and assets/presentation.png (presentation mode).
+"""Redraw assets/intro.png (the Introduction page), assets/runs_page.png (the Runs page of the preset's finished run,
+the README's first picture) and assets/presentation.png (presentation mode).
 
     .venv/bin/python bench/classroom_screenshots.py [--out-dir assets] [--preset digits-ban-noisy]
 
@@ -59,6 +60,13 @@ def main() -> None:
                 page.set_viewport_size({"width": 1400, "height": _full_height(page) + 40})
                 page.wait_for_timeout(1500)
                 page.screenshot(path=str(args.out_dir / "intro.png"))
+                page.set_viewport_size({"width": 1400, "height": 1000})
+                page.goto(f"{url}/runs?run={run_id}")
+                page.locator(".st-key-loss_chart .js-plotly-plot").wait_for(timeout=LOAD_MS)
+                page.get_by_text("Downloads").first.wait_for(timeout=LOAD_MS)
+                page.set_viewport_size({"width": 1400, "height": _full_height(page) + 40})
+                page.wait_for_timeout(3000)  # the charts' layout pass at the new height
+                page.screenshot(path=str(args.out_dir / "runs_page.png"))
                 page.set_viewport_size({"width": 1600, "height": 900})
                 page.goto(f"{url}/runs?run={run_id}&present=1")
                 page.locator(".st-key-present_accuracy_chart .js-plotly-plot").wait_for(timeout=LOAD_MS)
@@ -68,7 +76,7 @@ def main() -> None:
                 browser.close()
         finally:
             stop_server(process)
-    print(f"wrote {args.out_dir / 'intro.png'} and {args.out_dir / 'presentation.png'} (run {run_id})")
+    print(f"wrote intro.png, runs_page.png and presentation.png in {args.out_dir} (run {run_id})")
 
 
 if __name__ == "__main__":
