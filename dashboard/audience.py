@@ -18,6 +18,11 @@ import streamlit as st
 LIVE_EVERY_S = 2.0
 PAGES_PER_STEP = 3
 SEEN_WITHIN_S = 3.0  # a page whose status poll (every second) has not come for this long has left
+# With other pages watching, a page that sees the run end (or a generation finish) shows the new status at once and
+# redraws the whole page this much later. Ten whole-page reruns at once held the server (one Python process) for
+# seconds, and the status polls of the pages that had not yet seen the end queued behind them (bench/watchers.py,
+# bench/RESULTS.md: the median page painted the end 3.8 s after it before, 0.9-3.0 s with the wait).
+REDRAW_AFTER_S = 2.0
 
 
 class Audience:
@@ -46,6 +51,18 @@ class Audience:
 def live_every(watchers: int) -> float:
     """Seconds between two live redraws of a run watched by ``watchers`` pages."""
     return LIVE_EVERY_S * max(1, math.ceil(watchers / PAGES_PER_STEP))
+
+
+def redraw_due(first_seen: dict, change: tuple, watchers: int, now: float) -> bool:
+    """Whether a page should redraw whole for ``change`` (run, status, generations) now. Alone, at once; among
+    ``watchers`` > 1 pages, once REDRAW_AFTER_S have passed since this page first saw it (noted in ``first_seen``,
+    the page's own dict, emptied when the redraw is due)."""
+    if watchers <= 1:
+        return True
+    if now - first_seen.setdefault(change, now) < REDRAW_AFTER_S:
+        return False
+    first_seen.clear()
+    return True
 
 
 @st.cache_resource(show_spinner=False)

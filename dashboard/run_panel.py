@@ -40,13 +40,15 @@ def show(run: Mapping) -> None:
     _header(run)
     # A run just launched is drawn with its first epoch when that is moments away, and polls at the normal pace.
     started = bool(_await_first_epoch(state.store(), run["id"])[1]) if active else True
-    live_every = audience.live_every(audience.watching(run["id"])) if active else None
+    watchers = audience.watching(run["id"]) if active else 0
+    live_every = audience.live_every(watchers) if active else None
     every = (live_every if started else FIRST_EPOCH_EVERY_S) if active else None
     # The 2-D views change only when a generation ends: the live part reruns the whole page then (no polling here).
     drawn = len(state.store().generations(run["id"]))
     # The status polls on its own, light and often: a run's end (or a finished generation) reaches the page within
     # a second, while the costly charts redraw every ``live_every`` seconds.
-    st.fragment(_status_live, run_every=STATUS_EVERY_S if active else None)(run["id"], active, drawn, live_every)
+    st.fragment(_status_live, run_every=STATUS_EVERY_S if active else None)(run["id"], active, drawn, live_every,
+                                                                             watchers)
     st.fragment(_live, run_every=every)(run["id"], active, started)
     _per_generation(run)  # not polled: redrawn by the page rerun that each finished generation brings
     st.fragment(_views)(run["id"])
@@ -140,7 +142,8 @@ def _await_first_epoch(store: RunStore, run_id: str) -> tuple[dict, list[dict]]:
     return run, epochs
 
 
-def _status_live(run_id: str, was_active: bool, drawn_generations: int, live_every: float | None = None) -> None:
+def _status_live(run_id: str, was_active: bool, drawn_generations: int, live_every: float | None = None,
+                 watchers: int = 1) -> None:
     """The status badge and its messages: two small store reads, polled every STATUS_EVERY_S while active. It also
     counts this page among the run's audience; when that audience has grown enough to slow the charts down, the
     page reruns once to take up the slower pace (a smaller audience speeds them up at the next page rerun)."""
@@ -149,16 +152,21 @@ def _status_live(run_id: str, was_active: bool, drawn_generations: int, live_eve
     _status(run)  # first: a run's end shows at once, before the whole page is redrawn
     if run["status"] not in ACTIVE:
         audience.audience().forget(run_id)
-    _end_or_new_generation(run, was_active, len(store.generations(run_id)), drawn_generations)
+    _end_or_new_generation(run, was_active, len(store.generations(run_id)), drawn_generations, watchers)
     if run["status"] in ACTIVE and live_every is not None \
             and audience.live_every(audience.watching(run_id)) > live_every:
         st.rerun()  # only to slow down: a count that wavers cannot make the page rerun over and over
 
 
-def _end_or_new_generation(run: Mapping, was_active: bool, generations: int, drawn_generations: int) -> None:
+def _end_or_new_generation(run: Mapping, was_active: bool, generations: int, drawn_generations: int,
+                           watchers: int = 1) -> None:
     """When the run ends or a generation finishes (``drawn_generations`` is how many the page drew) the whole page
-    reruns once, so the 2-D views need no polling of their own and a finished run polls no more."""
-    if was_active and (run["status"] not in ACTIVE or generations != drawn_generations):
+    reruns once, so the 2-D views need no polling of their own and a finished run polls no more; a page watched
+    alongside others waits a little first (audience.redraw_due), its status showing the change meanwhile."""
+    if not was_active or (run["status"] in ACTIVE and generations == drawn_generations):
+        return
+    first_seen = st.session_state.setdefault("_change_first_seen", {})
+    if audience.redraw_due(first_seen, (run["id"], run["status"], generations), watchers, time.monotonic()):
         st.rerun()
 
 

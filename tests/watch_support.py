@@ -4,7 +4,8 @@ Shared by ``tests/test_watchers.py`` (a bound that today's code meets with room,
 ``bench/watchers.py`` (the measured latencies against the 2 s goal). A CLI run trains into the server's store;
 ``pages`` browser pages open its Runs page and wait until each shows it running; then the run is cancelled
 through the store (the same path as any end: the worker writes a final status), and each page is timed from
-the store's ``finished`` timestamp to its status badge showing the new status.
+the store's ``finished`` timestamp to the moment the page painted its status badge showing the new status (noted
+by the page itself: WATCH_FOR_END).
 """
 from __future__ import annotations
 
@@ -43,19 +44,51 @@ def start_cli_run(store_root: Path, cores: set[int] | None = None) -> tuple[subp
     raise TimeoutError("the CLI run did not start within 120 s")
 
 
-def badge_text(page) -> str:
-    return page.evaluate("""() => {
-        const badge = document.querySelector('.stMarkdownBadge');
-        return badge ? badge.textContent : '';
-    }""")
+# Installed in a page before the run ends: the page itself notes (Date.now(), the same clock as time.time() on this
+# machine) when a status badge naming the end enters its DOM, and when the browser next paints (the animation
+# frame after it). Reading a page from here waits for its renderer; with ten busy renderers a loop over the pages
+# took seconds, so times taken by such a loop measured the loop, not the pages.
+WATCH_FOR_END = """(status) => {
+    window.__endInDom = null; window.__endPainted = null; window.__watchStatus = status;
+    const seen = () => [...document.querySelectorAll('.stMarkdownBadge')]
+        .some(b => b.textContent.includes(status));
+    const note = () => {
+        if (window.__endInDom !== null || !seen()) return;
+        window.__endInDom = Date.now();
+        requestAnimationFrame(() => { window.__endPainted = Date.now(); });
+        observer.disconnect();
+    };
+    const observer = new MutationObserver(note);
+    observer.observe(document.body, {subtree: true, childList: true, characterData: true});
+    note();
+}"""
 
 
-def _record_end_frames(page, arrivals: list[float]) -> None:
-    """Append to ``arrivals`` the time each WebSocket message naming the ended status reaches this page."""
-    def on_frame(payload) -> None:
-        if b"cancelled" in (payload if isinstance(payload, bytes) else payload.encode()):
-            arrivals.append(time.time())
-    page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
+def painted_at(page) -> float | None:
+    """When (seconds since the epoch) the page painted the ended badge, as the page noted it; None if not yet."""
+    painted = page.evaluate("() => window.__endPainted")
+    return None if painted is None else painted / 1000.0
+
+
+# Added to every page before it loads: once WATCH_FOR_END has named a status, the page notes when the first
+# WebSocket message naming it arrives (before the browser draws anything of it).
+NOTE_ARRIVALS = """(() => {
+    const Native = window.WebSocket;
+    window.__endArrived = null;
+    window.WebSocket = function (...args) {
+        const socket = new Native(...args);
+        socket.addEventListener('message', (event) => {
+            const status = window.__watchStatus;
+            if (!status || window.__endArrived !== null) return;
+            const text = typeof event.data === 'string' ? event.data
+                : new TextDecoder('latin1').decode(new Uint8Array(event.data));
+            if (text.includes(status)) window.__endArrived = Date.now();
+        });
+        return socket;
+    };
+    window.WebSocket.prototype = Native.prototype;
+    Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+})();"""
 
 
 def end_latencies(browser, url: str, store_root: Path, pages: int = 10, wait_s: float = 300.0,
@@ -72,32 +105,32 @@ def end_latencies(browser, url: str, store_root: Path, pages: int = 10, wait_s: 
     process, run_id = start_cli_run(store_root, run_cores)
     store = RunStore(store_root)
     contexts = []
-    arrivals: list[list[float]] = [[] for _ in range(pages)]
     try:
         for i in range(pages):
             context = browser.new_context(viewport={"width": 1400, "height": 1000})
             page = context.new_page()
             page.set_default_timeout(120_000)
-            _record_end_frames(page, arrivals[i])
+            context.add_init_script(NOTE_ARRIVALS)
             page.goto(f"{url}/runs?run={run_id}")
             contexts.append((context, page))
         for _, page in contexts:
             page.wait_for_function("""() => [...document.querySelectorAll('.stMarkdownBadge')]
                 .some(b => b.textContent.includes('running'))""")
         time.sleep(settle_s)
-        for frames in arrivals:
-            frames.clear()  # only messages sent after the cancel request count
+        for _, page in contexts:
+            page.evaluate(WATCH_FOR_END, "cancelled")
         store.request_cancel(run_id)
         seen: dict[int, float] = {}
         deadline = time.monotonic() + wait_s
         while len(seen) < pages and time.monotonic() < deadline:
             for i, (_, page) in enumerate(contexts):
-                if i not in seen and "cancelled" in badge_text(page):
-                    seen[i] = time.time()
+                if i not in seen and (at := painted_at(page)) is not None:
+                    seen[i] = at
             time.sleep(0.05)
         finished = store.get_run(run_id)["finished"]
         if delivered is not None:
-            delivered[:] = [min(frames) - finished if frames else float("inf") for frames in arrivals]
+            arrived = [page.evaluate("() => window.__endArrived") for _, page in contexts]
+            delivered[:] = [at / 1000.0 - finished if at is not None else float("inf") for at in arrived]
         return [seen[i] - finished if i in seen else float("inf") for i in range(pages)]
     finally:
         for context, _ in contexts:
