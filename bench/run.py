@@ -120,6 +120,7 @@ def extras(quick: bool) -> dict[str, dict]:
     return out
 
 
+NOTES_HEADING = "## How the figures are measured"
 NOTES = f"""\
 How the presets were tuned (on validation, never on test): bench/TUNING.md. The ViT presets' times and
 generation-by-generation numbers on 3 seeds: bench/TUNING.md, "The ViT presets"; the speech presets' (issue 17):
@@ -192,7 +193,14 @@ def write_results(path: Path, results: dict[str, dict], columns: list[str], comm
         "# Benchmark results\n\n"
         f"- Machine: {machine_line}; load average at the end {load_average()}\n- Command: `{command}`\n"
         f"- Date: {time.strftime('%Y-%m-%d %H:%M %Z')}\n- Bench wall time: {wall_s:.0f} s\n\n"
-        + "\n".join(rows) + "\n\n" + NOTES)
+        + "\n".join(rows) + "\n\n" + kept_notes(path))
+
+
+def kept_notes(path: Path) -> str:
+    """Everything below the table of an existing results file, from NOTES_HEADING on: the dated measurements
+    written there by hand (with their commands) survive a new run. A new file starts from NOTES."""
+    old = path.read_text() if path.exists() else ""
+    return old[old.index(NOTES_HEADING):] if NOTES_HEADING in old else NOTES
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -68,3 +68,17 @@ def test_unknown_section_is_refused():
     result = subprocess.run([sys.executable, "bench/run.py", "--only", "nope"], cwd=ROOT, capture_output=True,
                             text=True, timeout=300)
     assert result.returncode == 2 and "unknown section" in result.stderr
+
+
+def test_a_new_results_run_keeps_the_notes_written_by_hand(tmp_path):
+    from bench.run import NOTES, NOTES_HEADING, write_results
+    path = tmp_path / "RESULTS.md"
+    figures = {"matmul_gflops": {"section": "flops", "cpu": 100.0}}
+    write_results(path, figures, ["cpu"], "python bench/run.py", 1.0, "test machine")
+    assert path.read_text().endswith(NOTES)  # a new file starts from the generated notes
+    path.write_text(path.read_text() + "\n- **a measurement by hand, 2026-12-03** (`python bench/x.py`): 1.5 s\n")
+    write_results(path, {"matmul_gflops": {"section": "flops", "cpu": 200.0}}, ["cpu"], "python bench/run.py", 1.0,
+                  "test machine")
+    text = path.read_text()
+    assert "| flops | matmul_gflops | 200 |" in text and "| 100 |" not in text  # the table is new
+    assert text.count(NOTES_HEADING) == 1 and "a measurement by hand, 2026-12-03" in text  # the notes are kept
