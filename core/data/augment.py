@@ -33,6 +33,9 @@ class ImageViewSpec:
     time_shift: float = 0.0  # largest extra translation along the width (time) axis only, in pixels (frames)
     time_mask: int = 0  # widest run of columns set to 0 (SpecAugment; core/data/spoken_masks.py)
     freq_mask: int = 0  # widest run of rows set to 0
+    freq_warp: float = 0.0  # mel rows moved by a frequency factor in [1 - w, 1 + w] (core/data/spoken_warp.py)
+    time_stretch: float = 0.0  # frames resampled by a factor in [1 - s, 1 + s] about the middle frame
+    speed: float = 0.0  # both of the above by one factor in [1 - v, 1 + v] (speed perturbation)
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,10 @@ def image_view(x: torch.Tensor, image_shape: tuple[int, int], spec: ImageViewSpe
     images = x.reshape(b, 1, h, w)  # (B, 1, H, W)
     if spec.thickness > 0:
         images = _stroke_width(images, _uniform((b, 1, 1, 1), -spec.thickness, spec.thickness, generator, x.device))
+    if spec.freq_warp > 0 or spec.time_stretch > 0 or spec.speed > 0:
+        from core.data.spoken_warp import voice_warp  # voice-changing views of spoken words
+
+        images = voice_warp(images, spec.freq_warp, spec.time_stretch, spec.speed, generator)
     side = _uniform((b,), *spec.crop, generator, x.device)  # window side in units of the image side
     # The window centre may move so that the window stays inside the image (a window larger than the image may
     # not move for that reason), plus up to `shift` pixels more.
