@@ -126,7 +126,7 @@ How the presets were tuned (on validation, never on test): bench/TUNING.md. The 
 generation-by-generation numbers on 3 seeds: bench/TUNING.md, "The ViT presets"; the speech presets' (issue 17):
 bench/TUNING.md, "Spoken digits".
 
-## How the figures are measured
+{NOTES_HEADING}
 
 - **trainer_speedup_vs_dataloader**: generation-0 training (plain cross-entropy) of the digits-ban MLP
   (64-256-256-10) on the digits training split, batch 64, Adam lr 1e-3, gradient clipping at 3.0 and test

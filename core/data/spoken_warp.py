@@ -40,22 +40,18 @@ def band_centres_hz(n_mels: int, rate: int = RATE) -> torch.Tensor:
 def _resample(images: torch.Tensor, pos: torch.Tensor, axis: int) -> torch.Tensor:
     """Linear interpolation of (B, 1, H, W) ``images`` along ``axis`` (2: rows, 3: columns) at fractional
     positions ``pos`` (B, length of that axis); positions outside [0, length − 1] blend towards 0."""
-    b, _, h, w = images.shape
-    length = images.shape[axis]
+    moved = images.movedim(axis, -1)  # the resampled axis last: (B, 1, other, length)
+    length = moved.shape[-1]
     lo = pos.floor()
     frac = (pos - lo).to(images.dtype)
     lo = lo.long()
-    padded = torch.nn.functional.pad(images, (1, 1) if axis == 3 else (0, 0, 1, 1))  # one 0 on each side
-    out = torch.zeros_like(images)
+    padded = torch.nn.functional.pad(moved, (1, 1))  # one 0 on each side
+    per_image = (moved.shape[0], 1, 1, length)
+    out = torch.zeros_like(moved)
     for offset, weight in ((0, 1 - frac), (1, frac)):
         idx = (lo + offset + 1).clamp(0, length + 1)  # index into the padded axis; beyond it reads the pad's 0
-        if axis == 2:
-            gathered = torch.gather(padded, 2, idx.view(b, 1, length, 1).expand(b, 1, length, w))
-            out = out + gathered * weight.view(b, 1, length, 1)
-        else:
-            gathered = torch.gather(padded, 3, idx.view(b, 1, 1, length).expand(b, 1, h, length))
-            out = out + gathered * weight.view(b, 1, 1, length)
-    return out
+        out = out + padded.gather(3, idx.view(per_image).expand(moved.shape)) * weight.view(per_image)
+    return out.movedim(-1, axis)
 
 
 def warp_frequency(images: torch.Tensor, factor: torch.Tensor, rate: int = RATE) -> torch.Tensor:
