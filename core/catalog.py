@@ -52,7 +52,8 @@ _BAN_KEYS = ("method.temperature", "method.alpha", "method.warm_start")
 _DINO_KEYS = ("method.out_dim", "method.teacher_temp", "method.warmup_teacher_temp",
               "method.warmup_teacher_temp_epochs", "method.student_temp", "method.center_momentum",
               "method.centering", "method.ema_momentum", "method.local_views", "method.view_shift",
-              "method.view_crop_min", "method.view_crop_max", "method.view_fragment")
+              "method.view_crop_min", "method.view_crop_max", "method.view_fragment",
+              "method.keep_best_val_knn")
 _TOY_KEYS = ("data.n_samples", "data.noise")
 
 METHODS: dict[str, Method] = {m.name: m for m in [
@@ -67,7 +68,8 @@ MODELS: dict[str, Model] = {m.name: m for m in [
     Model("cnn", "core.models.cnn", "two 3×3 conv layers and a dense layer (image-shaped inputs such as the "
                                     "8×8 digits)", inputs=("image",)),
     Model("cnn-gap", "core.models.cnn_gap", "two 3×3 conv layers, then global average and max pooling: features "
-                                            "that barely move when the digit moves", inputs=("image",)),
+                                            "that barely move when the digit moves", ("model.row_mean_norm",),
+          inputs=("image",)),
     Model("vit", "core.models.vit", "a tiny Vision Transformer: patches, a class token, pre-norm attention blocks",
           ("model.patch", "model.dim", "model.depth", "model.heads"), inputs=("image",)),
 ]}

@@ -134,6 +134,9 @@ class ModelConfig(_Section):
     dim: int = param(64, "vit: width of every token (the feature dimension)", low=4, high=1024)
     heads: int = param(4, "vit: attention heads per block (must divide model.dim)", low=1, high=32)
     batch_norm: bool = param(False, "batch normalisation after each hidden layer")
+    row_mean_norm: bool = param(False, "cnn-gap: subtract from each row of an input image its mean over the row, "
+                                       "per sample, before the first layer (on log-mel images: each mel band's mean "
+                                       "over the clip, cepstral mean normalisation)")
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,9 @@ class MethodConfig(_Section):
                                       "(above 1 zooms out)", low=0.3, high=2.0)
     view_fragment: bool = param(False, "paste a 4×4 patch of another image of the batch on each image view (clutter "
                                        "the features learn to ignore)")
+    keep_best_val_knn: bool = param(False, "keep the weights of the epoch whose features score the best validation "
+                                           "k-NN accuracy (the earliest on ties) instead of the last epoch's; the "
+                                           "epoch is reported as best_val_epoch (needs data.val_fraction > 0)")
 
 
 @dataclass(frozen=True)

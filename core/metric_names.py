@@ -32,6 +32,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
     Metric("random_init_knn_accuracy", "k-NN on random-init features", "random-net k-NN", "share", True),
     Metric("val_accuracy", "validation accuracy (given labels)", "val acc", "share", True),
     Metric("val_knn_accuracy", "k-NN on validation features", "val k-NN", "share", True),
+    Metric("best_val_epoch", "epoch whose weights were kept (best validation k-NN)", "kept epoch", "", False),
     Metric("kmeans_nmi", "k-means clusters of the features vs classes (NMI)", "k-means NMI", "", True),
     Metric("pca_knn_accuracy", "k-NN on PCA of the raw inputs", "PCA k-NN", "share", True),
     Metric("invariant_knn_accuracy", "k-NN on |FFT| of the images (shift-invariant)", "|FFT| k-NN", "share", True),

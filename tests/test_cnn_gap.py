@@ -84,3 +84,21 @@ def test_batch_norm_is_always_on_and_the_catalog_knows_the_model():
         RunConfig().override({"model.name": "cnn-gap", "data.name": "moons"})
     with pytest.raises(ValueError, match="image-shaped"):
         build_model(ModelConfig(name="cnn-gap"), 2, 2, None)
+
+
+def test_row_mean_norm_forgets_a_per_row_offset_and_is_off_by_default():
+    """model.row_mean_norm: a constant added to each row (a mel band's level, on log-mel images) leaves the
+    features as they were; without it the same offset moves them."""
+    torch.manual_seed(0)
+    normed = build_model(ModelConfig(name="cnn-gap", row_mean_norm=True), 64, 10, (8, 8)).eval()
+    torch.manual_seed(0)
+    plain = build_model(ModelConfig(name="cnn-gap"), 64, 10, (8, 8)).eval()
+    images = torch.from_numpy(DIGITS.images[:5].astype(np.float32) / 16.0)  # (5, 8, 8)
+    offset = torch.linspace(-0.5, 0.7, 8).view(1, 8, 1)  # one value per row, the same across the row
+    x, shifted = images.reshape(5, -1), (images + offset).reshape(5, -1)
+    with torch.no_grad():
+        assert torch.allclose(normed.features(x), normed.features(shifted), atol=1e-5)
+        assert not torch.allclose(plain.features(x), plain.features(shifted), atol=1e-3)
+        same_input = x - images.mean(dim=2, keepdim=True).reshape(5, 8, 1).expand(5, 8, 8).reshape(5, -1)
+        assert torch.allclose(normed.features(x), plain.features(same_input), atol=1e-5)  # it is the row's mean
+    assert ModelConfig().row_mean_norm is False

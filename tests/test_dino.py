@@ -261,3 +261,33 @@ def test_divergence_advice_names_only_the_method_s_own_keys():
     assert "train.lr" in dino_advice and "method.student_temp" in dino_advice
     assert "method.temperature" not in dino_advice
     assert "train.grad_clip" in divergence_advice(RunConfig().override({"train.grad_clip": 0.0}))
+
+
+def test_keep_best_val_knn_keeps_the_epoch_with_the_best_validation_knn():
+    """method.keep_best_val_knn: each generation ends with the weights of the epoch whose validation k-NN was
+    highest (the earliest on ties), in the EMA path (generation 0) and the frozen-teacher path (generation 1).
+    Without the key the last epoch's weights are kept and no best_val_epoch is reported."""
+    config = {**TINY, "train.epochs": 6, "train.lr": 1e-2, "eval.embedding": "none", "eval.linear_probe": False}
+    sink = Recorder()
+    summary = _run({**config, "method.keep_best_val_knn": True}, sink)
+    assert summary["status"] == "finished", summary["error"]
+    chosen = []
+    for g, gen in enumerate(summary["generations"]):
+        history = [m for gg, _, m in sink.epochs if gg == g]
+        val = [m["val_knn_accuracy"] for m in history]
+        best = val.index(max(val))
+        assert gen["best_val_epoch"] == best
+        # the evaluated features are that epoch's: the same k-NN scores as its monitor, on validation and test
+        assert gen["val_knn_accuracy"] == pytest.approx(val[best])
+        assert gen["knn_accuracy"] == pytest.approx(history[best]["knn_accuracy"])
+        chosen.append(best)
+    assert any(b < 5 for b in chosen)  # on this run an earlier epoch wins, so the test sees a real choice
+    plain = Recorder()
+    last = _run(config, plain)["generations"]
+    assert all("best_val_epoch" not in gen for gen in last)
+    for g, gen in enumerate(last):
+        final_epoch = [m for gg, _, m in plain.epochs if gg == g][-1]
+        assert gen["val_knn_accuracy"] == pytest.approx(final_epoch["val_knn_accuracy"])
+    # generation 0 trains the same either way, only the weights kept differ (generation 1 then learns from them)
+    assert [m["val_knn_accuracy"] for g, _, m in plain.epochs if g == 0] == \
+        [m["val_knn_accuracy"] for g, _, m in sink.epochs if g == 0]

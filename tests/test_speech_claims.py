@@ -44,33 +44,39 @@ def test_speech_ban_noisy_lowers_wer_on_unheard_voices(tmp_path):
     assert sum(gains) / len(gains) > 0  # the issue's bar: lower WER than generation 0 on average
 
 
-def test_speech_dino_knn_worse_than_raw_logmel_on_two_of_three_seeds_probe_better_mfcc_best(tmp_path):
-    """Every claim of SPEECH_DINO_TEXT on seeds 100-102, which tuned nothing. The issue's bar (k-NN on the learned
-    features below raw log-mel k-NN) is NOT met by this preset: what was tried is in bench/TUNING.md."""
+def test_speech_dino_knn_beats_raw_logmel_but_not_the_untrained_network_mfcc_best(tmp_path):
+    """Every claim of SPEECH_DINO_TEXT on seeds 100-102, which tuned nothing. The issue's bar, k-NN on the learned
+    features below raw log-mel k-NN on average, is met; what was tried is in bench/TUNING.md (fourth pass)."""
     rows = []
     for seed in SEEDS:
         s = _run("speech-dino", seed, tmp_path)
         voices = s["dataset"]
         assert set(voices["test_voices"]).isdisjoint(voices["train_voices"] + voices["val_voices"])
+        assert s["config"]["model"]["row_mean_norm"] and s["config"]["method"]["keep_best_val_knn"]
         g, b = s["generations"][-1], s["baselines"]
         row = {"knn": g["knn_wer"], "probe": g["linear_probe_wer"], "raw": 1 - b["raw_knn_accuracy"],
-               "mfcc": 1 - b["mfcc_knn_accuracy"], "untrained": 1 - b["random_init_knn_accuracy"]}
+               "mfcc": 1 - b["mfcc_knn_accuracy"], "untrained": 1 - b["random_init_knn_accuracy"],
+               "kept epoch": g["best_val_epoch"]}
         rows.append(row)
         print(f"speech-dino seed {seed}: k-NN WER {row['knn']:.3f}, probe WER {row['probe']:.3f}, raw log-mel k-NN "
               f"WER {row['raw']:.3f}, MFCC k-NN WER {row['mfcc']:.3f}, untrained network k-NN WER "
-              f"{row['untrained']:.3f}, wall {s['wall_seconds']:.0f} s")
+              f"{row['untrained']:.3f}, kept epoch {row['kept epoch']} (0-based), wall {s['wall_seconds']:.0f} s")
     col = {k: np.array([r[k] for r in rows]) for k in rows[0]}
-    gap = col["knn"] - col["raw"]  # > 0: the features' k-NN misrecognises more words than raw log-mel k-NN
+    gap = col["knn"] - col["raw"]  # < 0: the features' k-NN misrecognises fewer words than raw log-mel k-NN
     for k, v in {**col, "k-NN minus raw": gap}.items():
-        print(f"speech-dino over seeds {SEEDS}: {k} WER mean {v.mean():.3f}, std {v.std(ddof=1):.3f}, "
+        print(f"speech-dino over seeds {SEEDS}: {k} mean {v.mean():.3f}, std {v.std(ddof=1):.3f}, "
               f"min {v.min():.3f}, max {v.max():.3f}")
-    # "a linear probe on its features misrecognises 20-30% of the words, fewer than k-NN on the raw log-mel images
-    # (40-45%)"
-    assert all(0.18 <= v <= 0.32 for v in col["probe"]) and (col["probe"] < col["raw"]).all()
-    assert all(0.38 <= v <= 0.47 for v in col["raw"])
-    # "k-NN on the features does worse than k-NN on the raw images on two of the three seeds (from 4 points better
-    # to 10 worse, 4 worse on average)"
-    assert (gap > 0).sum() == 2 and all(-0.065 <= v <= 0.12 for v in gap) and 0.02 <= gap.mean() <= 0.06
-    # "MFCC features ... beat both (k-NN WER 22-24%)"
-    assert (col["mfcc"] < np.minimum(col["raw"], col["knn"])).all()
-    assert all(0.20 <= v <= 0.26 for v in col["mfcc"])
+    # "k-NN on its features misrecognises 32-35% of the words, fewer than k-NN on the raw log-mel images (40-45%) on
+    # every seed (6 to 13 points fewer, 9 on average)": the issue's bar is the mean
+    assert all(0.315 <= v <= 0.355 for v in col["knn"]) and all(0.38 <= v <= 0.47 for v in col["raw"])
+    assert gap.mean() < 0 and (gap < 0).all()
+    assert all(-0.135 <= v <= -0.055 for v in gap) and -0.095 <= gap.mean() <= -0.085
+    # "a linear probe on them 14-21%"
+    assert all(0.135 <= v <= 0.215 for v in col["probe"])
+    # "the same network untrained, reading the same normalised input, does a little better still on k-NN (29-34%)"
+    assert (col["untrained"] < col["knn"]).all() and all(0.285 <= v <= 0.345 for v in col["untrained"])
+    # "the validation voices chose the first or third of its ten epochs"
+    assert set(col["kept epoch"].tolist()) == {0, 2}
+    # "MFCC features ... beat them all (k-NN WER 22-24%)"
+    assert (col["mfcc"] < np.minimum.reduce([col["raw"], col["knn"], col["untrained"]])).all()
+    assert all(0.215 <= v <= 0.245 for v in col["mfcc"])

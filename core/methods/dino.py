@@ -125,6 +125,9 @@ def train_generation(ctx: GenerationContext, model: nn.Module, teacher: nn.Modul
     Without a ``teacher`` (generation 0) an EMA copy of ``model`` teaches, and its weights are the ones kept: on
     digits its k-NN accuracy was at least the student's on every seed tried.
     With a frozen ``teacher`` (the previous generation) the student itself is kept.
+    With ``method.keep_best_val_knn`` the kept weights are those of the epoch whose features scored the best
+    validation k-NN (early stopping on the validation split: on spoken digits that k-NN peaks at epochs 4-8 of 10
+    and then falls); the extras carry that epoch as ``best_val_epoch``.
     """
     cfg, m, x = ctx.config, ctx.config.method, ctx.tensors.x_train
     model.to(ctx.device).train()
@@ -140,6 +143,8 @@ def train_generation(ctx: GenerationContext, model: nn.Module, teacher: nn.Modul
     center = torch.zeros(m.out_dim, device=ctx.device)
     total_steps = cfg.train.epochs * steps_per_epoch
     step, momentum, entropies = 0, 1.0, []  # momentum 1: a frozen teacher does not move
+    keep_best = m.keep_best_val_knn and ctx.data.has_validation
+    best_val, best_epoch, best_state = -1.0, None, None
     for epoch in range(cfg.train.epochs):
         temp = teacher_temp_at(epoch, m)
         loss_sum, targets, answers = 0.0, [], []
@@ -161,14 +166,21 @@ def train_generation(ctx: GenerationContext, model: nn.Module, teacher: nn.Modul
             step += 1
         dino = loss_sum / len(x)
         ctx.check_finite(epoch, {"dino": dino})
-        monitors = _monitors(ctx, teacher if use_ema else model, torch.cat(targets), torch.cat(answers))
+        evaluated = teacher if use_ema else model
+        monitors = _monitors(ctx, evaluated, torch.cat(targets), torch.cat(answers))
         entropies.append(monitors["teacher_entropy"])
         ctx.on_epoch(epoch, {"loss": dino, "dino": dino, **monitors, "teacher_temp": temp, "ema_momentum": momentum})
+        if keep_best and monitors["val_knn_accuracy"] > best_val:
+            best_val, best_epoch = monitors["val_knn_accuracy"], epoch
+            best_state = copy.deepcopy(evaluated.state_dict())
     if use_ema:
         model.load_state_dict(teacher.state_dict())
+    if best_state is not None:
+        model.load_state_dict(best_state)
     floor = evaluate.effective_rank_floor(ctx.baselines.get("random_init_effective_rank"))
-    return {"warnings": evaluate.detect_collapse(ctx.epoch_history, m.out_dim, floor,
-                                                 evaluate.collapse_advice(m.centering, cfg.model.batch_norm))}
+    warnings = evaluate.detect_collapse(ctx.epoch_history, m.out_dim, floor,
+                                        evaluate.collapse_advice(m.centering, cfg.model.batch_norm))
+    return {"warnings": warnings, **({"best_val_epoch": best_epoch} if keep_best else {})}
 
 
 def view_specs(m: MethodConfig) -> tuple[ImageViewSpec, ImageViewSpec]:
