@@ -7,7 +7,8 @@ for free. The code of a plug-in lives in the module named by its entry and is im
     catalog.load(catalog.model("mlp"))    # the module core.models.mlp, which provides build(...)
 
 Adding a plug-in is one new module plus one entry below (see CONTRIBUTING.md). The contracts:
-- a method module provides ``build_model(config, data)`` and ``train_generation(ctx, model, teacher)``;
+- a method module provides ``build_model(config, data)`` and ``train_generation(ctx, model, teacher)``, which
+  returns extras: ``warnings`` (a list of strings) and ``metrics`` (added to the generation's), both optional;
 - a model module provides ``build(cfg, in_dim, n_classes, image_shape)`` returning a module with
   ``features(x)``, ``head`` and ``feature_dim``;
 - a dataset module provides ``load(cfg, seed)`` returning ``(x, y, image_shape or None)``.

@@ -83,8 +83,7 @@ def _run_generations(config: RunConfig, sink: Sink, should_stop: Callable[[], bo
         extras = method.train_generation(ctx, model, teacher)
         summary["warnings"] += [f"generation {generation}: {w}" for w in extras.get("warnings", [])]
         metrics, arrays = evaluate_generation(ctx, model, teacher, history, reference, entry.supervised)
-        if "best_val_epoch" in extras:  # the method kept an earlier epoch's weights, chosen on validation
-            metrics["best_val_epoch"] = extras["best_val_epoch"]
+        metrics.update(extras.get("metrics", {}))  # what only the method knows (dino: the epoch it kept)
         reference = arrays.get("embedding")
         summary["generations"].append(metrics)
         state = {k: v.detach().cpu() for k, v in model.state_dict().items()}

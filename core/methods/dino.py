@@ -127,7 +127,7 @@ def train_generation(ctx: GenerationContext, model: nn.Module, teacher: nn.Modul
     With a frozen ``teacher`` (the previous generation) the student itself is kept.
     With ``method.keep_best_val_knn`` the kept weights are those of the epoch whose features scored the best
     validation k-NN (early stopping on the validation split: on spoken digits that k-NN peaks at epochs 4-8 of 10
-    and then falls); the extras carry that epoch as ``best_val_epoch``.
+    and then falls); the extras' metrics carry that epoch as ``best_val_epoch``.
     """
     cfg, m, x = ctx.config, ctx.config.method, ctx.tensors.x_train
     model.to(ctx.device).train()
@@ -180,7 +180,7 @@ def train_generation(ctx: GenerationContext, model: nn.Module, teacher: nn.Modul
     floor = evaluate.effective_rank_floor(ctx.baselines.get("random_init_effective_rank"))
     warnings = evaluate.detect_collapse(ctx.epoch_history, m.out_dim, floor,
                                         evaluate.collapse_advice(m.centering, cfg.model.batch_norm))
-    return {"warnings": warnings, **({"best_val_epoch": best_epoch} if keep_best else {})}
+    return {"warnings": warnings, "metrics": {"best_val_epoch": best_epoch} if keep_best else {}}
 
 
 def view_specs(m: MethodConfig) -> tuple[ImageViewSpec, ImageViewSpec]:
