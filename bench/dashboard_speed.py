@@ -51,7 +51,7 @@ def _free_port() -> int:
 def _start_server(store: Path) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.address", "127.0.0.1",
+        [sys.executable, "-m", "streamlit", "run", "dashboard/serve.py", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env={**os.environ, "SDLAB_STORE": str(store)}, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)

@@ -1,4 +1,5 @@
-"""Self-Distillation Lab: ``streamlit run dashboard/app.py`` from the repository root. This file only routes."""
+"""Self-Distillation Lab: ``streamlit run dashboard/serve.py`` (or ``dashboard/app.py``) from the repository root.
+This file only routes."""
 import sys
 from pathlib import Path
 

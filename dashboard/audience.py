@@ -1,11 +1,10 @@
 """How many sessions are watching each run right now, and how often their live charts should redraw.
 
 With one page open, the live charts redraw every LIVE_EVERY_S. Each redraw costs the browser ~0.3 s of CPU and the
-server a serialisation of every chart; with ten pages open on one run those redraws filled the machine, and the
-run's end (polled by the light status fragment every second) queued behind them for seconds (issue 15, item 8;
-bench/watchers.py). So the charts slow down as the audience grows: every LIVE_EVERY_S for up to PAGES_PER_STEP
-pages, then one more LIVE_EVERY_S for each further PAGES_PER_STEP. Every page still learns of the end, and of a
-finished generation, within a second.
+server a serialisation of every chart; with ten pages open on one run those redraws filled the machine (issue 15,
+item 8; bench/watchers.py). So the charts slow down as the audience grows: every LIVE_EVERY_S for up to
+PAGES_PER_STEP pages, then one more LIVE_EVERY_S for each further PAGES_PER_STEP. The run's status does not wait
+for them: it reaches every page through dashboard/status_route.py, which also counts the audience here.
 """
 from __future__ import annotations
 
@@ -13,16 +12,16 @@ import math
 import threading
 import time
 
-import streamlit as st
-
 LIVE_EVERY_S = 2.0
 PAGES_PER_STEP = 3
-SEEN_WITHIN_S = 3.0  # a page whose status poll (every second) has not come for this long has left
-# With other pages watching, a page that sees the run end (or a generation finish) shows the new status at once and
-# redraws the whole page this much later. Ten whole-page reruns at once held the server (one Python process) for
-# seconds, and the status polls of the pages that had not yet seen the end queued behind them (bench/watchers.py,
-# bench/RESULTS.md: the median page painted the end 3.8 s after it before, 0.9-3.0 s with the wait).
-REDRAW_AFTER_S = 2.0
+# A page asks the status route again as soon as it has its answer, and waits there up to its HOLD_S: one that has
+# not asked for this long has left. Generous, because a busy page can go quiet for seconds: counted out and back
+# in, it would make the other pages rerun to change their pace.
+SEEN_WITHIN_S = 10.0
+# Among several watching pages, each redraws whole for a change (the end, a finished generation) at a random moment
+# within this many seconds of seeing it, its status badge showing the change at once. Ten whole-page reruns at the
+# same moment held the server (one Python process) for seconds (bench/RESULTS.md).
+REDRAW_SPREAD_S = 2.0
 
 
 class Audience:
@@ -42,6 +41,12 @@ class Audience:
                 del seen[other]
             return len(seen)
 
+    def count(self, run_id: str) -> int:
+        """How many sessions were seen watching ``run_id`` within SEEN_WITHIN_S (recording none)."""
+        now = self._clock()
+        with self._lock:
+            return sum(now - at <= SEEN_WITHIN_S for at in self._seen.get(run_id, {}).values())
+
     def forget(self, run_id: str) -> None:
         """The run has ended: nobody polls it any more."""
         with self._lock:
@@ -53,21 +58,12 @@ def live_every(watchers: int) -> float:
     return LIVE_EVERY_S * max(1, math.ceil(watchers / PAGES_PER_STEP))
 
 
-def redraw_due(first_seen: dict, change: tuple, watchers: int, now: float) -> bool:
-    """Whether a page should redraw whole for ``change`` (run, status, generations) now. Alone, at once; among
-    ``watchers`` > 1 pages, once REDRAW_AFTER_S have passed since this page first saw it (noted in ``first_seen``,
-    the page's own dict, emptied when the redraw is due)."""
-    if watchers <= 1:
-        return True
-    if now - first_seen.setdefault(change, now) < REDRAW_AFTER_S:
-        return False
-    first_seen.clear()
-    return True
+_AUDIENCE = Audience()
 
 
-@st.cache_resource(show_spinner=False)
 def audience() -> Audience:
-    return Audience()
+    """The server's one audience, shared by every session and by the status route."""
+    return _AUDIENCE
 
 
 def watching(run_id: str) -> int:

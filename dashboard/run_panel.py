@@ -19,7 +19,7 @@ from core.presets import PRESETS
 from core.storage.run_store import ACTIVE, RunStore, wall_seconds
 from core import catalog
 from dashboard import (access, attention_panel, audience, audio_panel, feature_figures, figures, insight_panel,
-                       live_figures, report_download, state, tables, view_cache)
+                       live_figures, report_download, state, status_beacon, tables, view_cache)
 from dashboard.progress import format_duration, progress
 
 STATUS_BADGES = {"queued": ("gray", ":material/schedule:"), "running": ("blue", ":material/directions_run:"),
@@ -27,8 +27,7 @@ STATUS_BADGES = {"queued": ("gray", ":material/schedule:"), "running": ("blue", 
                  "cancelled": ("orange", ":material/cancel:"), "interrupted": ("orange", ":material/bolt:")}
 # One live redraw costs the browser ~0.3-0.5 s of CPU on a 2-core machine (mostly Streamlit's own re-rendering,
 # bench/RESULTS.md): every 2 s leaves the training beside it its core, and the charts slow down as more pages watch
-# the same run (dashboard/audience.py); the status still polls every second.
-STATUS_EVERY_S = 1.0
+# the same run (dashboard/audience.py); the status reaches the page at once (dashboard/status_beacon.py).
 FIRST_EPOCH_EVERY_S = 0.25  # until the first epoch is in: the first loss point shows as soon as it exists
 FIRST_EPOCH_WAIT_S = 1.0  # the longest one poll holds on for a started run's first epoch (a click waits as long)
 EMBEDDING_NAMES = {"umap": "UMAP", "pca": "PCA", "tsne": "t-SNE"}
@@ -40,16 +39,14 @@ def show(run: Mapping) -> None:
     _header(run)
     # A run just launched is drawn with its first epoch when that is moments away, and polls at the normal pace.
     started = bool(_await_first_epoch(state.store(), run["id"])[1]) if active else True
-    watchers = audience.watching(run["id"]) if active else 0
-    live_every = audience.live_every(watchers) if active else None
+    live_every = audience.live_every(audience.watching(run["id"])) if active else None
     every = (live_every if started else FIRST_EPOCH_EVERY_S) if active else None
-    # The 2-D views change only when a generation ends: the live part reruns the whole page then (no polling here).
+    # The 2-D views change only when a generation ends: the page reruns whole then (no polling here).
     drawn = len(state.store().generations(run["id"]))
-    # The status polls on its own, light and often: a run's end (or a finished generation) reaches the page within
-    # a second, while the costly charts redraw every ``live_every`` seconds.
-    st.fragment(_status_live, run_every=STATUS_EVERY_S if active else None)(run["id"], active, drawn, live_every,
-                                                                             watchers)
-    st.fragment(_live, run_every=every)(run["id"], active, started)
+    # The status reaches the page through its own small script (status_beacon), not through a script run: the
+    # run's end or a finished generation shows at once, and the page then reruns whole.
+    _status(run, drawn)
+    st.fragment(_live, run_every=every)(run["id"], active, started, drawn, live_every)
     _per_generation(run)  # not polled: redrawn by the page rerun that each finished generation brings
     st.fragment(_views)(run["id"])
     insight_panel.show(run)  # what a generation changed (dashboard/insight_panel.py)
@@ -75,9 +72,13 @@ def _header(run: Mapping) -> None:
         st.info(f"**What to look for.** {preset.explanation}", icon=":material/school:")
 
 
-def _status(run: Mapping) -> None:
-    color, icon = STATUS_BADGES.get(run["status"], ("gray", ""))
-    st.badge(run["status"], icon=icon, color=color)
+def _status(run: Mapping, generations: int) -> None:
+    """The status badge (kept current by the page itself while the run is active) and its messages."""
+    if run["status"] in ACTIVE:
+        status_beacon.show(run, generations, STATUS_BADGES)
+    else:
+        color, icon = STATUS_BADGES.get(run["status"], ("gray", ""))
+        st.badge(run["status"], icon=icon, color=color)
     if run["status"] == "failed":
         st.error(f"This run failed: {run['error']}")
         trace = (run.get("summary") or {}).get("traceback")
@@ -142,35 +143,8 @@ def _await_first_epoch(store: RunStore, run_id: str) -> tuple[dict, list[dict]]:
     return run, epochs
 
 
-def _status_live(run_id: str, was_active: bool, drawn_generations: int, live_every: float | None = None,
-                 watchers: int = 1) -> None:
-    """The status badge and its messages: two small store reads, polled every STATUS_EVERY_S while active. It also
-    counts this page among the run's audience; when that audience has grown enough to slow the charts down, the
-    page reruns once to take up the slower pace (a smaller audience speeds them up at the next page rerun)."""
-    store = state.store()
-    run = store.get_run(run_id)
-    _status(run)  # first: a run's end shows at once, before the whole page is redrawn
-    if run["status"] not in ACTIVE:
-        audience.audience().forget(run_id)
-    _end_or_new_generation(run, was_active, len(store.generations(run_id)), drawn_generations, watchers)
-    if run["status"] in ACTIVE and live_every is not None \
-            and audience.live_every(audience.watching(run_id)) > live_every:
-        st.rerun()  # only to slow down: a count that wavers cannot make the page rerun over and over
-
-
-def _end_or_new_generation(run: Mapping, was_active: bool, generations: int, drawn_generations: int,
-                           watchers: int = 1) -> None:
-    """When the run ends or a generation finishes (``drawn_generations`` is how many the page drew) the whole page
-    reruns once, so the 2-D views need no polling of their own and a finished run polls no more; a page watched
-    alongside others waits a little first (audience.redraw_due), its status showing the change meanwhile."""
-    if not was_active or (run["status"] in ACTIVE and generations == drawn_generations):
-        return
-    first_seen = st.session_state.setdefault("_change_first_seen", {})
-    if audience.redraw_due(first_seen, (run["id"], run["status"], generations), watchers, time.monotonic()):
-        st.rerun()
-
-
-def _live(run_id: str, was_active: bool, had_epochs: bool) -> None:
+def _live(run_id: str, was_active: bool, had_epochs: bool, drawn_generations: int = 0,
+          live_every: float | None = None) -> None:
     """Progress and the per-epoch charts (loss; accuracy, or the collapse monitor when label-free), polled while
     active. Only what changes every epoch is here: each poll costs the browser a re-render of all of it."""
     store = state.store()
@@ -178,7 +152,11 @@ def _live(run_id: str, was_active: bool, had_epochs: bool) -> None:
         run, epochs = _await_first_epoch(store, run_id)
     else:
         run, epochs = store.get_run(run_id), live_figures.shared_epochs(store, run_id)
-    _progress(run, epochs)  # the run's end and finished generations are _status_live's to notice
+    if was_active and (run["status"] not in ACTIVE or len(store.generations(run_id)) != drawn_generations):
+        st.rerun()  # the status script reruns the page for this at once; here in case it cannot reach the server
+    if live_every is not None and audience.live_every(audience.watching(run_id)) > live_every:
+        st.rerun()  # the audience has grown: take up the slower pace (a smaller one speeds up at the next rerun)
+    _progress(run, epochs)
     epochs = live_figures.thinned(epochs)  # for the charts: the progress above counted every epoch
     loss_col, right_col = st.columns(2, gap="large")
     with loss_col:

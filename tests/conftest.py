@@ -62,12 +62,12 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout_s: float = 90.0) -
 
 
 def start_server(store: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
-    """``streamlit run dashboard/app.py`` bound to 127.0.0.1 on a free port, with its own store."""
+    """``streamlit run dashboard/serve.py`` bound to 127.0.0.1 on a free port, with its own store."""
     port = free_port()
     env = {**os.environ, "SDLAB_STORE": str(store)}
     with open(log_path, "wb") as log:  # the child keeps its own handle
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.address", "127.0.0.1",
+            [sys.executable, "-m", "streamlit", "run", "dashboard/serve.py", "--server.address", "127.0.0.1",
              "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     return process, f"http://127.0.0.1:{port}"

@@ -106,7 +106,7 @@ def test_cancel_a_long_run(page, server):
     page.wait_for_url(re.compile(r"/runs\?run="))
     cancel = page.locator('.st-key-cancel:not([data-stale="true"]) button')  # not a redraw's retained copy
     cancel.wait_for(timeout=RUN_MS)
-    page.locator(".stMarkdownBadge", has_text="running").first.wait_for(timeout=RUN_MS)
+    page.locator(".sdlab-status-badge", has_text="running").first.wait_for(timeout=RUN_MS)
     cancel.click()
     page.locator(".stMarkdownBadge", has_text="cancelled").first.wait_for(timeout=RUN_MS)
     page.get_by_text("This run was cancelled; the generations it finished").wait_for()  # not the chart's note

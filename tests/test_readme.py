@@ -17,7 +17,7 @@ def first_screen() -> str:
 def test_first_screen_has_exactly_two_commands_that_exist():
     commands = [line for line in re.findall(r"```bash\n(.*?)```", first_screen(), re.S)[0].splitlines() if line]
     assert len(commands) == 2
-    assert "streamlit run dashboard/app.py" in commands[0] and "pytest" in commands[1]
+    assert "streamlit run dashboard/serve.py" in commands[0] and "pytest" in commands[1]
     for command in commands:
         script = command.split()[0]
         assert (README.parent / script).exists(), script

@@ -39,12 +39,12 @@ def _handshake(port: int, host: str) -> str:
 
 @pytest.fixture(scope="module")
 def bare_server(tmp_path_factory):
-    """``streamlit run dashboard/app.py`` with only a port: every other setting from .streamlit/config.toml."""
+    """``streamlit run dashboard/serve.py`` (the README's command) with only a port: the rest from the config file."""
     port = free_port()
     store = tmp_path_factory.mktemp("store")
     log = tmp_path_factory.mktemp("log") / "server.log"
     with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port",
+        process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard/serve.py", "--server.port",
                                     str(port)], cwd=ROOT, env={**os.environ, "SDLAB_STORE": str(store)},
                                    stdout=out, stderr=subprocess.STDOUT)
     try:

@@ -48,9 +48,12 @@ def start_cli_run(store_root: Path, cores: set[int] | None = None) -> tuple[subp
 # machine) when a status badge naming the end enters its DOM, and when the browser next paints (the animation
 # frame after it). Reading a page from here waits for its renderer; with ten busy renderers a loop over the pages
 # took seconds, so times taken by such a loop measured the loop, not the pages.
+# A run's status badge: drawn by the page's own script while the run is active (dashboard/status_beacon.py), by
+# Streamlit once the page has redrawn for the end.
+BADGES = ".sdlab-status-badge, .stMarkdownBadge"
 WATCH_FOR_END = """(status) => {
     window.__endInDom = null; window.__endPainted = null; window.__watchStatus = status;
-    const seen = () => [...document.querySelectorAll('.stMarkdownBadge')]
+    const seen = () => [...document.querySelectorAll(BADGES)]
         .some(b => b.textContent.includes(status));
     const note = () => {
         if (window.__endInDom !== null || !seen()) return;
@@ -61,7 +64,7 @@ WATCH_FOR_END = """(status) => {
     const observer = new MutationObserver(note);
     observer.observe(document.body, {subtree: true, childList: true, characterData: true});
     note();
-}"""
+}""".replace("BADGES", f"'{BADGES}'")
 
 
 def painted_at(page) -> float | None:
@@ -71,7 +74,7 @@ def painted_at(page) -> float | None:
 
 
 # Added to every page before it loads: once WATCH_FOR_END has named a status, the page notes when the first
-# WebSocket message naming it arrives (before the browser draws anything of it).
+# WebSocket message or status route answer naming it arrives (before the browser draws anything of it).
 NOTE_ARRIVALS = """(() => {
     const Native = window.WebSocket;
     window.__endArrived = null;
@@ -88,6 +91,17 @@ NOTE_ARRIVALS = """(() => {
     };
     window.WebSocket.prototype = Native.prototype;
     Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+    const nativeFetch = window.fetch;  // the status route's answers (dashboard/status_beacon.py)
+    window.fetch = async (...args) => {
+        const response = await nativeFetch(...args);
+        const status = window.__watchStatus;
+        if (status && window.__endArrived === null && String(args[0]).includes('/_sdlab/run-status')) {
+            response.clone().text().then((text) => {
+                if (text.includes(status) && window.__endArrived === null) window.__endArrived = Date.now();
+            });
+        }
+        return response;
+    };
 })();"""
 
 
@@ -114,7 +128,7 @@ def end_latencies(browser, url: str, store_root: Path, pages: int = 10, wait_s: 
             page.goto(f"{url}/runs?run={run_id}")
             contexts.append((context, page))
         for _, page in contexts:
-            page.wait_for_function("""() => [...document.querySelectorAll('.stMarkdownBadge')]
+            page.wait_for_function(f"""() => [...document.querySelectorAll('{BADGES}')]
                 .some(b => b.textContent.includes('running'))""")
         time.sleep(settle_s)
         for _, page in contexts:
