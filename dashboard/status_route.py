@@ -22,7 +22,7 @@ from core.storage.run_store import ACTIVE, RunNotFound
 from dashboard import audience
 
 PATH = "/_sdlab/run-status"
-HOLD_S = 15.0  # the longest a request waits for a change (under the 30 s that proxies commonly allow)
+HOLD_S = 8.0  # the longest a request waits for a change: under audience.SEEN_WITHIN_S, so a waiting page counts
 CHECK_EVERY_S = 0.1  # how often the store is read for a run while pages wait on it
 
 
@@ -32,15 +32,23 @@ def status_token(run: Mapping, generations: int) -> str:
     return f"{run['status']}:{generations}:{len(run['warnings'])}"
 
 
-class StatusReader:
-    """The latest token of each run, read from ``store`` at most once per CHECK_EVERY_S however many pages ask."""
+class StatusWatch:
+    """Watches the runs that pages wait on: one store read per run every CHECK_EVERY_S, however many pages wait,
+    and every waiting page woken by the same change at once.
 
-    def __init__(self, store, clock=time.monotonic):
-        self._store, self._clock = store, clock
-        self._latest: dict[str, tuple[float, dict | None]] = {}
-        self._lock = asyncio.Lock()
+    The read runs on the server's event loop: a read of the WAL-mode store takes well under a millisecond and
+    never waits for a writer, and handing it to a thread cost more than it saved when the server was short of CPU
+    (each hand-off waits for the interpreter lock).
+    """
 
-    def _read(self, run_id: str) -> dict | None:
+    def __init__(self, store):
+        self._store = store
+        self._latest: dict[str, dict | None] = {}  # run id -> its latest answer, while pages wait on it
+        self._changed: dict[str, asyncio.Event] = {}  # set (and replaced) when that answer changes
+        self._waiting: dict[str, int] = {}
+
+    def read(self, run_id: str) -> dict | None:
+        """The run's status and token, from the store; None if there is no such run."""
         try:
             run = self._store.get_run(run_id)
         except RunNotFound:
@@ -48,27 +56,37 @@ class StatusReader:
         return {"status": run["status"], "ended": run["status"] not in ACTIVE,
                 "token": status_token(run, len(self._store.generations(run_id)))}
 
-    async def latest(self, run_id: str) -> dict | None:
-        async with self._lock:
-            at, answer = self._latest.get(run_id, (float("-inf"), None))
-            if self._clock() - at >= CHECK_EVERY_S:
-                # in a thread: a store busy with a writer must not hold the server's event loop
-                answer = await asyncio.to_thread(self._read, run_id)
-                self._latest[run_id] = (self._clock(), answer)
-            return answer
+    async def _watch(self, run_id: str) -> None:
+        while self._waiting.get(run_id):
+            await asyncio.sleep(CHECK_EVERY_S)
+            answer = self.read(run_id)
+            if answer != self._latest[run_id]:
+                self._latest[run_id] = answer
+                self._changed.pop(run_id).set()
+                self._changed[run_id] = asyncio.Event()
+        for table in (self._latest, self._changed, self._waiting):
+            table.pop(run_id, None)
 
-
-async def wait_for_change(reader: StatusReader, run_id: str, known: str, hold_s: float = HOLD_S,
-                          on_check=lambda: None) -> dict | None:
-    """The run's status once its token differs from ``known``, or as it is after ``hold_s``; None if no such run.
-    ``on_check`` is called at every check (it counts the page among the audience)."""
-    deadline = time.monotonic() + hold_s
-    while True:
-        on_check()
-        answer = await reader.latest(run_id)
-        if answer is None or answer["token"] != known or answer["ended"] or time.monotonic() >= deadline:
-            return answer
-        await asyncio.sleep(CHECK_EVERY_S)
+    async def wait_for_change(self, run_id: str, known: str, hold_s: float = HOLD_S) -> dict | None:
+        """The run's status once its token differs from ``known``, or as it is after ``hold_s``; None if no such
+        run."""
+        if run_id not in self._waiting:
+            self._latest[run_id], self._changed[run_id], self._waiting[run_id] = self.read(run_id), asyncio.Event(), 0
+            asyncio.get_running_loop().create_task(self._watch(run_id))
+        self._waiting[run_id] += 1
+        try:
+            deadline = time.monotonic() + hold_s
+            while True:
+                answer = self._latest[run_id]
+                left = deadline - time.monotonic()
+                if answer is None or answer["token"] != known or answer["ended"] or left <= 0:
+                    return answer
+                try:
+                    await asyncio.wait_for(self._changed[run_id].wait(), left)
+                except asyncio.TimeoutError:
+                    pass
+        finally:
+            self._waiting[run_id] -= 1
 
 
 def _is_session(session_id: str) -> bool:
@@ -80,7 +98,7 @@ def _is_session(session_id: str) -> bool:
 
 def routes(store_factory) -> list[Route]:
     """The route, reading runs from the store that ``store_factory()`` returns (made on the first request)."""
-    readers: list[StatusReader] = []
+    watches: list[StatusWatch] = []
 
     async def run_status(request: Request) -> JSONResponse:
         if not is_host_allowed(request.headers.get("host")):  # the WebSocket's own check (DNS rebinding)
@@ -89,11 +107,12 @@ def routes(store_factory) -> list[Route]:
         session = request.query_params.get("session", "")
         if not run_id or len(run_id) > 100 or len(known) > 100:
             return JSONResponse({"error": "ask with ?run=<run id>&known=<token>"}, status_code=400)
-        if not readers:
-            readers.append(StatusReader(store_factory()))
+        if not watches:
+            watches.append(StatusWatch(store_factory()))
         counted = bool(session) and _is_session(session)
-        answer = await wait_for_change(readers[0], run_id, known, on_check=lambda: counted and audience.audience()
-                                       .watching(run_id, session))
+        if counted:  # while it waits here, and until audience.SEEN_WITHIN_S (longer than HOLD_S) after
+            audience.audience().watching(run_id, session)
+        answer = await watches[0].wait_for_change(run_id, known)
         if answer is None:
             return JSONResponse({"error": f"no run {run_id!r}"}, status_code=404)
         if answer["ended"]:

@@ -16,7 +16,7 @@ import pytest
 
 from core.storage.run_store import RunStore
 from dashboard import status_route
-from dashboard.status_route import CHECK_EVERY_S, PATH, StatusReader, status_token, wait_for_change
+from dashboard.status_route import CHECK_EVERY_S, PATH, StatusWatch, status_token
 
 
 @pytest.fixture
@@ -42,62 +42,57 @@ class CountingStore(RunStore):
         return super().get_run(run_id)
 
 
+def _wait(store, run_id, known, hold_s, change=None, after_s=0.3, pages=1):
+    """``pages`` pages wait on the route's logic at once; ``change(store)`` runs ``after_s`` into the wait. Returns
+    the answers, the seconds each page waited, and the seconds from the start to the change."""
+    async def scenario():
+        watch, started = StatusWatch(store), time.monotonic()
+
+        async def page():
+            answer = await watch.wait_for_change(run_id, known, hold_s)
+            return answer, time.monotonic() - started
+
+        waiting = [asyncio.create_task(page()) for _ in range(pages)]
+        changed_at = None
+        if change is not None:
+            await asyncio.sleep(after_s)
+            change(store)
+            changed_at = time.monotonic() - started
+        done = await asyncio.gather(*waiting)
+        return [a for a, _ in done], [w for _, w in done], changed_at
+
+    return asyncio.run(scenario())
+
+
 def test_one_store_read_per_interval_serves_every_waiting_page(tmp_path):
     store = CountingStore(tmp_path / "store")
     run_id = store.create_run({"seed": 0})
-    now = [10.0]
-    reader = StatusReader(store, clock=lambda: now[0])
-
-    async def ask_ten_three_times():
-        reads = []
-        for step in (0.0, CHECK_EVERY_S / 2, CHECK_EVERY_S):
-            now[0] += step
-            answers = await asyncio.gather(*(reader.latest(run_id) for _ in range(10)))
-            assert all(a["token"] == "queued:0:0" for a in answers)
-            reads.append(store.reads)
-        return reads
-
-    assert asyncio.run(ask_ten_three_times()) == [1, 1, 2]
+    answers, waited, _ = _wait(store, run_id, "queued:0:0", hold_s=0.5, pages=10)
+    assert all(a["token"] == "queued:0:0" for a in answers) and min(waited) >= 0.5
+    assert store.reads <= 2 + 0.5 / CHECK_EVERY_S, store.reads  # one at the start, then one per interval
 
 
-def _wait(store, run_id, known, hold_s, change=None, after_s=0.3):
-    """Wait on the route's logic as a page would; ``change(store)`` runs ``after_s`` into the wait."""
-    checks = []
-
-    async def scenario():
-        waiting = asyncio.create_task(wait_for_change(StatusReader(store), run_id, known, hold_s,
-                                                      on_check=lambda: checks.append(1)))
-        if change is not None:
-            await asyncio.sleep(after_s)
-            await asyncio.to_thread(change, store)
-        return await waiting
-
-    started = time.monotonic()
-    answer = asyncio.run(scenario())
-    return answer, time.monotonic() - started, len(checks)
-
-
-def test_answers_as_soon_as_a_generation_finishes(store):
+def test_a_finished_generation_wakes_every_waiting_page_at_once(store):
     run_id = store.create_run({"seed": 0})
     store.claim(run_id)
-    answer, waited, checks = _wait(store, run_id, "running:0:0", hold_s=10,
-                                   change=lambda s: s.add_generation(run_id, 0, {"test_acc": 0.9}))
-    assert answer == {"status": "running", "ended": False, "token": "running:1:0"}
-    assert 0.3 <= waited < 1.5, waited  # at the change, not at the end of the hold
-    assert checks >= 2  # the page was counted all along its wait
+    answers, waited, changed_at = _wait(store, run_id, "running:0:0", hold_s=10, pages=10,
+                                        change=lambda s: s.add_generation(run_id, 0, {"test_acc": 0.9}))
+    assert all(a == {"status": "running", "ended": False, "token": "running:1:0"} for a in answers)
+    assert changed_at <= min(waited) and max(waited) - changed_at < CHECK_EVERY_S + 0.5, (changed_at, waited)
+    assert max(waited) - min(waited) < 0.05  # woken by the same read
 
 
 def test_holds_while_nothing_changes_and_answers_at_once_when_the_page_is_behind(store):
     run_id = store.create_run({"seed": 0})
     store.claim(run_id)
-    answer, waited, _ = _wait(store, run_id, "running:0:0", hold_s=0.5)
+    (answer,), (waited,), _ = _wait(store, run_id, "running:0:0", hold_s=0.5)
     assert answer["token"] == "running:0:0" and 0.5 <= waited < 1.5
-    answer, waited, _ = _wait(store, run_id, "queued:0:0", hold_s=10)  # the page drew an older status
+    (answer,), (waited,), _ = _wait(store, run_id, "queued:0:0", hold_s=10)  # the page drew an older status
     assert answer["token"] == "running:0:0" and waited < 0.5
     store.finish(run_id, "cancelled")
-    answer, waited, _ = _wait(store, run_id, "cancelled:0:0", hold_s=10)  # ended: nothing more will change
+    (answer,), (waited,), _ = _wait(store, run_id, "cancelled:0:0", hold_s=10)  # ended: nothing more will change
     assert answer["ended"] and waited < 0.5
-    assert _wait(store, "no-such-run", "", hold_s=10)[0] is None
+    assert _wait(store, "no-such-run", "", hold_s=10)[0] == [None]
 
 
 def _get(url: str, timeout: float = 30, host: str | None = None) -> tuple[int, dict]:
