@@ -42,15 +42,16 @@ class Audience:
             return len(seen)
 
     def count(self, run_id: str) -> int:
-        """How many sessions were seen watching ``run_id`` within SEEN_WITHIN_S (recording none)."""
+        """How many sessions were seen watching ``run_id`` within SEEN_WITHIN_S (recording none). A run that
+        nobody has watched for that long is forgotten."""
         now = self._clock()
         with self._lock:
-            return sum(now - at <= SEEN_WITHIN_S for at in self._seen.get(run_id, {}).values())
-
-    def forget(self, run_id: str) -> None:
-        """The run has ended: nobody polls it any more."""
-        with self._lock:
-            self._seen.pop(run_id, None)
+            seen = self._seen.get(run_id, {})
+            for other in [s for s, at in seen.items() if now - at > SEEN_WITHIN_S]:
+                del seen[other]
+            if not seen:
+                self._seen.pop(run_id, None)
+            return len(seen)
 
 
 def live_every(watchers: int) -> float:

@@ -1,8 +1,9 @@
 """One run on the Runs page: progress and charts (live while it runs), 2-D views, the clicked input, downloads.
 
-While the run is queued or running, fragments poll the store (``run_every``); when it ends, a full rerun redraws
-the page without polling. Everything is read from the store, so a run started elsewhere (CLI, another tab) shows
-the same way.
+While the run is queued or running, the live charts poll the store (a fragment's ``run_every``) and the status
+badge is kept current by the page's own script (dashboard/status_beacon.py); when the run ends or a generation
+finishes, a full rerun redraws the page, and an ended run's page polls no more. Everything is read from the store,
+so a run started elsewhere (CLI, another tab) shows the same way.
 """
 from __future__ import annotations
 

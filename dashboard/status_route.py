@@ -115,9 +115,8 @@ def routes(store_factory) -> list[Route]:
         answer = await watches[0].wait_for_change(run_id, known)
         if answer is None:
             return JSONResponse({"error": f"no run {run_id!r}"}, status_code=404)
-        if answer["ended"]:
-            audience.audience().forget(run_id)
-        watchers = audience.audience().count(run_id)
-        return JSONResponse({**answer, "watchers": watchers}, headers={"Cache-Control": "no-store"})
+        # after the end too: the pages that see it spread their whole-page reruns by this count
+        return JSONResponse({**answer, "watchers": audience.audience().count(run_id)},
+                            headers={"Cache-Control": "no-store"})
 
     return [Route(PATH, run_status, methods=["GET"])]

@@ -20,8 +20,6 @@ def test_counts_pages_per_run_and_forgets_those_that_left():
     assert audience.watching("r2", "s0") == 1  # runs are counted apart
     clock.now += SEEN_WITHIN_S + 0.5
     assert audience.watching("r1", "s1") == 1  # the other three stopped polling: they left
-    audience.forget("r1")
-    assert audience.watching("r1", "s2") == 1
 
 
 def test_live_pace_two_seconds_up_to_three_pages_then_slower():
@@ -39,3 +37,5 @@ def test_count_reads_without_recording_and_leaves_out_pages_gone_quiet():
     clock.now += 2  # s0 last seen SEEN_WITHIN_S + 1 ago
     assert audience.count("r1") == 1
     assert audience.count("r1") == 1  # counting recorded nothing
+    clock.now += SEEN_WITHIN_S + 1
+    assert audience.count("r1") == 0 and audience._seen == {}  # a run nobody watches is forgotten
