@@ -10,6 +10,9 @@ One store read per run every CHECK_EVERY_S serves every waiting page, and the ro
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
+import sqlite3
 import time
 from typing import Mapping
 
@@ -21,6 +24,8 @@ from streamlit.web.server.starlette.starlette_websocket import is_host_allowed
 from core.storage.run_store import ACTIVE, RunNotFound
 from dashboard import audience
 
+log = logging.getLogger(__name__)
+
 PATH = "/_sdlab/run-status"
 HOLD_S = 8.0  # the longest a request waits for a change: under audience.SEEN_WITHIN_S, so a waiting page counts
 CHECK_EVERY_S = 0.1  # how often the store is read for a run while pages wait on it
@@ -30,6 +35,15 @@ def status_token(run: Mapping, generations: int) -> str:
     """What a page drew of a run: its status, its finished generations and its warnings. A page redraws when this
     changes."""
     return f"{run['status']}:{generations}:{len(run['warnings'])}"
+
+
+@dataclasses.dataclass
+class _Watched:
+    """One run that pages wait on: its latest answer, an event set (and replaced) when that changes, and how many
+    pages wait."""
+    latest: dict | None
+    changed: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
+    waiting: int = 0
 
 
 class StatusWatch:
@@ -43,9 +57,7 @@ class StatusWatch:
 
     def __init__(self, store):
         self._store = store
-        self._latest: dict[str, dict | None] = {}  # run id -> its latest answer, while pages wait on it
-        self._changed: dict[str, asyncio.Event] = {}  # set (and replaced) when that answer changes
-        self._waiting: dict[str, int] = {}
+        self._runs: dict[str, _Watched] = {}
 
     def read(self, run_id: str) -> dict | None:
         """The run's status and token, from the store; None if there is no such run."""
@@ -56,37 +68,47 @@ class StatusWatch:
         return {"status": run["status"], "ended": run["status"] not in ACTIVE,
                 "token": status_token(run, len(self._store.generations(run_id)))}
 
-    async def _watch(self, run_id: str) -> None:
-        while self._waiting.get(run_id):
-            await asyncio.sleep(CHECK_EVERY_S)
-            answer = self.read(run_id)
-            if answer != self._latest[run_id]:
-                self._latest[run_id] = answer
-                self._changed.pop(run_id).set()
-                self._changed[run_id] = asyncio.Event()
-        for table in (self._latest, self._changed, self._waiting):
-            table.pop(run_id, None)
+    async def _watch(self, run_id: str, watched: _Watched) -> None:
+        failed = False
+        try:
+            while watched.waiting:
+                await asyncio.sleep(CHECK_EVERY_S)
+                try:
+                    answer = self.read(run_id)
+                except sqlite3.Error as exc:  # a store briefly unreadable: the next check tries again
+                    if not failed:  # once per spell, not ten times a second
+                        log.warning("status route: reading run %s failed: %s", run_id, exc)
+                    failed = True
+                    continue
+                failed = False
+                if answer != watched.latest:
+                    watched.latest, changed, watched.changed = answer, watched.changed, asyncio.Event()
+                    changed.set()
+        finally:
+            del self._runs[run_id]
+            watched.changed.set()  # should this end early, nobody waits for a change that no one would see
 
     async def wait_for_change(self, run_id: str, known: str, hold_s: float = HOLD_S) -> dict | None:
         """The run's status once its token differs from ``known``, or as it is after ``hold_s``; None if no such
         run."""
-        if run_id not in self._waiting:
-            self._latest[run_id], self._changed[run_id], self._waiting[run_id] = self.read(run_id), asyncio.Event(), 0
-            asyncio.get_running_loop().create_task(self._watch(run_id))
-        self._waiting[run_id] += 1
+        watched = self._runs.get(run_id)
+        if watched is None:
+            watched = self._runs[run_id] = _Watched(self.read(run_id))
+            asyncio.get_running_loop().create_task(self._watch(run_id, watched))
+        watched.waiting += 1
         try:
             deadline = time.monotonic() + hold_s
             while True:
-                answer = self._latest[run_id]
-                left = deadline - time.monotonic()
-                if answer is None or answer["token"] != known or answer["ended"] or left <= 0:
+                answer, left = watched.latest, deadline - time.monotonic()
+                if answer is None or answer["token"] != known or answer["ended"] or left <= 0 \
+                        or self._runs.get(run_id) is not watched:
                     return answer
                 try:
-                    await asyncio.wait_for(self._changed[run_id].wait(), left)
+                    await asyncio.wait_for(watched.changed.wait(), left)
                 except asyncio.TimeoutError:
                     pass
         finally:
-            self._waiting[run_id] -= 1
+            watched.waiting -= 1
 
 
 def _is_session(session_id: str) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import threading
 import time
 import urllib.error
@@ -80,6 +81,31 @@ def test_a_finished_generation_wakes_every_waiting_page_at_once(store):
     assert all(a == {"status": "running", "ended": False, "token": "running:1:0"} for a in answers)
     assert changed_at <= min(waited) and max(waited) - changed_at < CHECK_EVERY_S + 0.5, (changed_at, waited)
     assert max(waited) - min(waited) < 0.05  # woken by the same read
+
+
+class FlakyStore(RunStore):
+    """A store whose reads fail for a while (a disk hiccup, a locked database)."""
+    failing = False
+
+    def get_run(self, run_id):
+        if self.failing:
+            raise sqlite3.OperationalError("disk I/O error")
+        return super().get_run(run_id)
+
+
+def test_a_read_that_fails_for_a_while_delays_the_answer_and_loses_nothing(tmp_path):
+    store = FlakyStore(tmp_path / "store")
+    run_id = store.create_run({"seed": 0})
+    store.claim(run_id)
+
+    def fail_then_end(s):
+        s.failing = True
+        threading.Timer(0.5, lambda: setattr(s, "failing", False)).start()
+        s.finish(run_id, "cancelled")
+
+    answers, waited, changed_at = _wait(store, run_id, "running:0:0", hold_s=10, pages=3, change=fail_then_end)
+    assert all(a["status"] == "cancelled" and a["ended"] for a in answers)
+    assert changed_at + 0.5 <= min(waited) and max(waited) < changed_at + 2.0, (changed_at, waited)
 
 
 def test_holds_while_nothing_changes_and_answers_at_once_when_the_page_is_behind(store):
