@@ -92,20 +92,21 @@ SPEECH_BAN_TEXT = ("The words zero to nine spoken by espeak-ng voices, made unti
                    "training, and 30% of the training labels were flipped. Each generation starts from the previous "
                    "one's weights and learns from its softened outputs and the labels, so part of what it gains is "
                    "more training. On seeds that tuned nothing (100-102) generation 0 misrecognises 26-28% of the "
-                   "test words; the WER falls at every generation on every one of those seeds, to 14-18% by "
-                   "generation 2, and the validation split (voices of its own) chooses generation 2 each time.")
+                   "test words; the WER falls at every generation on every one of those seeds, to 14-19% by "
+                   "generation 2, and the validation split (voices of its own) chooses a later generation each time "
+                   "(generation 2, or generation 1 where the two tie on validation).")
 SPEECH_DINO_TEXT = ("No label is used in training: the network sees two views of a spoken word, shifted in time and "
                     "with a run of frames and a run of mel bands blanked out (SpecAugment), and learns to answer the "
                     "same to both. At its input each mel band's mean over the clip is subtracted (cepstral mean "
                     "normalisation, which removes a voice's fixed spectral tilt), and it keeps the weights of the "
                     "epoch whose features did best on the validation voices. Its features are scored on voices "
                     "never heard in training. On seeds that tuned nothing (100-102) k-NN on its features "
-                    "misrecognises 32-35% of the words, fewer than k-NN on the raw log-mel images (40-45%) on every "
+                    "misrecognises 31-35% of the words, fewer than k-NN on the raw log-mel images (40-45%) on every "
                     "seed (6 to 13 points fewer, 9 on average), and a linear probe on them 14-21%. The gain comes "
                     "from the normalisation, not from the training: the same network untrained, reading the same "
-                    "normalised input, does a little better still on k-NN (29-34%), and the validation voices chose "
-                    "the first or third of its ten epochs. MFCC features, the speech engineer's hand-made summary, "
-                    "beat them all (k-NN WER 22-24%).")
+                    "normalised input, does as well or a little better on k-NN (29-34%), and the validation voices "
+                    "chose one of its first four epochs out of ten. MFCC features, the speech engineer's hand-made "
+                    "summary, beat them all (k-NN WER 22-24%).")
 
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset("dry-run", "2 tiny generations on digits in a few seconds (tests and CI)",
