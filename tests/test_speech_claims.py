@@ -40,7 +40,7 @@ def test_speech_ban_noisy_lowers_wer_on_unheard_voices(tmp_path):
         # the text: generation 0 at 26-28%, lower at every generation, 14-19% by generation 2, a later generation
         # chosen: generation 2, or generation 1 where the two tie on validation (seed 101 on one CI machine)
         assert 0.24 <= wers[0] <= 0.30 and all(b < a for a, b in zip(wers, wers[1:]))
-        assert 0.12 <= wers[2] <= 0.20 and (best == 2 or (best == 1 and vals[1] == vals[2]))
+        assert 0.135 <= wers[2] <= 0.195 and (best == 2 or (best == 1 and vals[1] == vals[2]))
     print(f"speech-ban-noisy: WER of generation 0 minus the best later generation (on validation): {gains}")
     assert sum(gains) / len(gains) > 0  # the bar: lower WER than generation 0 on average
 
