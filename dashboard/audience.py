@@ -35,23 +35,25 @@ class Audience:
         """Record that ``session_id`` is watching ``run_id`` now; how many sessions are watching it."""
         now = self._clock()
         with self._lock:
-            seen = self._seen.setdefault(run_id, {})
-            seen[session_id] = now
-            for other in [s for s, at in seen.items() if now - at > SEEN_WITHIN_S]:
-                del seen[other]
-            return len(seen)
+            self._seen.setdefault(run_id, {})[session_id] = now
+            return self._recent(run_id, now)
 
     def count(self, run_id: str) -> int:
         """How many sessions were seen watching ``run_id`` within SEEN_WITHIN_S (recording none). A run that
         nobody has watched for that long is forgotten."""
         now = self._clock()
         with self._lock:
-            seen = self._seen.get(run_id, {})
-            for other in [s for s, at in seen.items() if now - at > SEEN_WITHIN_S]:
-                del seen[other]
-            if not seen:
-                self._seen.pop(run_id, None)
-            return len(seen)
+            return self._recent(run_id, now)
+
+    def _recent(self, run_id: str, now: float) -> int:
+        """Drop the sessions of ``run_id`` not seen within SEEN_WITHIN_S (and the run, if none is left); how many
+        are left. The caller holds the lock."""
+        seen = self._seen.get(run_id, {})
+        for other in [s for s, at in seen.items() if now - at > SEEN_WITHIN_S]:
+            del seen[other]
+        if not seen:
+            self._seen.pop(run_id, None)
+        return len(seen)
 
 
 def live_every(watchers: int) -> float:
@@ -67,9 +69,14 @@ def audience() -> Audience:
     return _AUDIENCE
 
 
-def watching(run_id: str) -> int:
-    """How many pages watch ``run_id``, this one included (recorded now)."""
+def this_session() -> str:
+    """The id of the session whose script is running ("bare" outside one)."""
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
     ctx = get_script_run_ctx()
-    return audience().watching(run_id, ctx.session_id if ctx is not None else "bare")
+    return ctx.session_id if ctx is not None else "bare"
+
+
+def watching(run_id: str) -> int:
+    """How many pages watch ``run_id``, this one included (recorded now)."""
+    return audience().watching(run_id, this_session())

@@ -81,12 +81,9 @@ _component = st.components.v2.component("sdlab_status_beacon", html=_HTML, css=_
 def show(run: Mapping, generations: int, badges: Mapping[str, tuple[str, str]]) -> None:
     """The badge of ``run`` (queued or running), with ``generations`` finished as the page drew them; ``badges``
     gives each status its colour name and ``:material/<icon>:``, as for ``st.badge``."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
     _component(key="status_beacon", on_changed_change=lambda: None, data={
         "run": run["id"], "status": run["status"], "token": status_token(run, generations), "path": PATH,
-        "session": ctx.session_id if ctx is not None else "", "retry_ms": RETRY_MS,
+        "session": audience.this_session(), "retry_ms": RETRY_MS,
         "spread_ms": int(audience.REDRAW_SPREAD_S * 1000),
         "badges": {status: [COLOURS.get(colour, COLOURS["gray"]), icon.removeprefix(":material/").rstrip(":")]
                    for status, (colour, icon) in badges.items()}})
