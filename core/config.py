@@ -246,6 +246,9 @@ class RunConfig:
                               f"samples (turn batch norm off, or raise the batch size)")
         if self.data.name == "file" and not self.data.path:
             raise ConfigError("data.path='': data.name=file needs the path of a CSV or NPZ file")
+        if self.method.keep_best_val_knn and self.data.val_fraction == 0:
+            raise ConfigError("method.keep_best_val_knn=true picks an epoch on the validation split, but "
+                              "data.val_fraction=0 holds none out: raise data.val_fraction or turn the option off")
         if self.method.view_crop_min > self.method.view_crop_max:
             raise ConfigError(f"method.view_crop_min={self.method.view_crop_min!r}: must be <= method.view_crop_max "
                               f"({self.method.view_crop_max!r})")

@@ -9,7 +9,7 @@ import torch
 
 from core.engine import generations as trainer
 from core.engine.sinks import Sink
-from core.config import MethodConfig, RunConfig
+from core.config import ConfigError, MethodConfig, RunConfig
 from core.methods import dino
 from core.presets import get_preset
 
@@ -250,6 +250,12 @@ def test_collapse_warning_without_centering():
     assert any("turn method.centering on" in w for w in summary["warnings"])
     assert not any("method.temperature" in w for w in summary["warnings"])  # a born-again key
     assert not _run({**COLLAPSE_FAST, "method.centering": True})["warnings"]  # the same run with centering is fine
+
+
+def test_keep_best_val_knn_without_a_validation_split_is_refused_before_anything_runs():
+    with pytest.raises(ConfigError, match=r"method\.keep_best_val_knn.*data\.val_fraction=0"):
+        RunConfig().override({**TINY, "method.keep_best_val_knn": True, "data.val_fraction": 0.0})
+    RunConfig().override({**TINY, "method.keep_best_val_knn": True, "data.val_fraction": 0.05})  # any held out: fine
 
 
 def test_divergence_advice_names_only_the_method_s_own_keys():

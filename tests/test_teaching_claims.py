@@ -7,19 +7,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.engine.generations import run
 from core.presets import get_preset
+from tests.claim_support import preset_runs, runs_of
 
 FAST = {"eval.embedding": "none"}
+# whole preset runs: up to ~5 minutes a test here, and twice that on a slow CI machine (the global 600 s guards hangs)
+LONG = pytest.mark.timeout(1800)
 
 
 def _runs(preset: str, seeds, **updates) -> list[dict]:
-    summaries = []
-    for seed in seeds:
-        summary = run(get_preset(preset).config({**FAST, "seed": str(seed), **updates}))
-        assert summary["status"] == "finished", summary["error"]
-        summaries.append(summary)
-    return summaries
+    return preset_runs(preset, seeds, {**FAST, **updates})  # two seeds at once, each in its own process
 
 
 def _column(summary: dict, key: str) -> list[float]:
@@ -27,6 +24,7 @@ def _column(summary: dict, key: str) -> list[float]:
 
 
 @pytest.mark.slow
+@LONG
 def test_noisy_labels_generation_0_copies_part_of_the_noise_and_later_ones_copy_less():
     """teach-noisy-labels / digits-ban-noisy: generation 0 reproduces about a third to a half of the flipped
     labels; every later generation fewer; the test accuracy of the generation chosen on validation stays within a
@@ -42,6 +40,7 @@ def test_noisy_labels_generation_0_copies_part_of_the_noise_and_later_ones_copy_
 
 
 @pytest.mark.slow
+@LONG
 def test_clean_digits_later_generations_stay_near_generation_0():
     """teach-clean-digits: generation 0 reaches about 97% and later generations stay within about a point."""
     for summary in _runs("teach-clean-digits", (100, 101, 102), **{"eval.linear_probe": "false"}):
@@ -51,22 +50,23 @@ def test_clean_digits_later_generations_stay_near_generation_0():
 
 
 @pytest.mark.slow
+@LONG
 def test_a_higher_temperature_copies_less_noise():
     """teach-temperature: the last generation's memorised share falls as T rises (mean of seeds 100-102)."""
     preset = get_preset("teach-temperature")
     temperatures = [v["method.temperature"] for v in preset.variants]
     memorized = {t: [] for t in temperatures}
-    for seed in (100, 101, 102):
-        for t, config in zip(temperatures, preset.configs({**FAST, "seed": str(seed), "eval.linear_probe": "false"})):
-            summary = run(config)
-            assert summary["status"] == "finished", summary["error"]
-            memorized[t].append(summary["generations"][-1]["memorized_noise"])
+    jobs = [{**FAST, **variant, "seed": str(seed), "eval.linear_probe": "false"}
+            for seed in (100, 101, 102) for variant in preset.variants]
+    for job, summary in zip(jobs, runs_of("teach-temperature", jobs)):
+        memorized[job["method.temperature"]].append(summary["generations"][-1]["memorized_noise"])
     means = {t: float(np.mean(v)) for t, v in memorized.items()}
     assert means[1.0] > means[2.0] > means[4.0], means
     assert means[1.0] - means[8.0] >= 0.05, means
 
 
 @pytest.mark.slow
+@LONG
 def test_on_centred_8x8_digits_label_free_features_land_level_with_raw_pixels():
     """teach-dino-features / digits-dino: k-NN on the learned features within about two points of raw pixels
     (there is little for features to win on digits that are already centred), with a healthy teacher."""
@@ -77,6 +77,7 @@ def test_on_centred_8x8_digits_label_free_features_land_level_with_raw_pixels():
 
 
 @pytest.mark.slow
+@LONG
 def test_without_centering_the_teacher_collapses_on_every_seed():
     """teach-dino-collapse: a one-hot collapse warning, and the backbone's features left about where they
     started (k-NN within three points of the untrained network's)."""
@@ -89,6 +90,7 @@ def test_without_centering_the_teacher_collapses_on_every_seed():
 
 
 @pytest.mark.slow
+@LONG
 def test_shifted_dino_features_beat_every_learned_or_linear_baseline():
     """shifted-dino: k-NN ≥ raw pixels + 20 points and ≥ the best of PCA, random network and autoencoder + 3
     (mean of two unseen seeds); every baseline and the label-efficiency curves are reported."""
@@ -109,6 +111,7 @@ def test_shifted_dino_features_beat_every_learned_or_linear_baseline():
 
 
 @pytest.mark.slow
+@LONG
 def test_shifted_invariance_lessons_the_hand_made_invariant_and_the_compute_control():
     """teach-shifted-invariance: training adds to the untrained network, |FFT| beats the learned features on pure
     translation, the second generation does no better on average than one generation trained for the same total
@@ -146,6 +149,7 @@ def test_shifted_invariance_lessons_the_hand_made_invariant_and_the_compute_cont
 
 
 @pytest.mark.slow
+@LONG
 def test_clutter_dino_beats_the_hand_made_invariant_where_it_fails():
     """clutter-dino: k-NN ≥ |FFT| + 5 points and ≥ raw pixels + 20 points (mean of two unseen seeds); above the
     untrained network and the autoencoder on every seed."""

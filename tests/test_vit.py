@@ -13,6 +13,7 @@ from core.engine.runner import execute
 from core.models.vit import ViT, build
 from core.storage.export import export_run
 from core.storage.run_store import RunStore
+from tests.claim_support import preset_runs
 
 TINY = {"model.name": "vit", "model.dim": 16, "model.heads": 2, "model.depth": 1, "method.generations": 2,
         "train.epochs": 1, "eval.embedding": "pca", "eval.linear_probe": False}
@@ -123,12 +124,7 @@ def test_models_without_attention_store_no_maps(tmp_path):
 
 # ---- the presets' claims, on seeds that tuned nothing (tuning used seed 0); whole preset runs ------------------
 def _preset_runs(preset: str, seeds=(100, 101, 102)) -> list[dict]:
-    from core.engine.generations import run
-    from core.presets import get_preset
-
-    summaries = [run(get_preset(preset).config({"eval.embedding": "none", "seed": seed})) for seed in seeds]
-    assert all(s["status"] == "finished" for s in summaries), [s["error"] for s in summaries]
-    return summaries
+    return preset_runs(preset, seeds, {"eval.embedding": "none"})  # two seeds at once, each in its own process
 
 
 @pytest.mark.slow

@@ -1,0 +1,54 @@
+"""Whole preset runs for the claim tests, one seed per core at once.
+
+Every preset a claim test runs trains its small network on one thread (core.engine.devices.choose_threads), so a
+second core sits idle while one seed trains. Each seed here runs in its own fresh process (spawned, not forked: a
+forked torch can hang on the parent's thread pools), with as many at once as there are cores. A seed's result does
+not depend on which process runs it or on what runs beside it: the run seeds itself and computes on one thread.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+import sys
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from typing import Iterable, Mapping
+
+PARALLEL = max(1, min(2, os.cpu_count() or 1))  # more than two seeds at once only queue up on these machines
+
+
+def _run_preset(preset: str, updates: Mapping[str, str]) -> dict:
+    from core.engine.generations import run
+    from core.presets import get_preset
+
+    return run(get_preset(preset).config(dict(updates)))
+
+
+def preset_runs(preset: str, seeds: Iterable[int], updates: Mapping[str, str] | None = None) -> list[dict]:
+    """The run summaries of ``preset`` on each seed, in the seeds' order; every run must have finished."""
+    return runs_of(preset, [{**(updates or {}), "seed": str(seed)} for seed in seeds])
+
+
+def runs_of(preset: str, updates_per_run: list[Mapping[str, str]]) -> list[dict]:
+    """The run summaries of ``preset`` with each of these dotted-key updates, in their order, ``PARALLEL`` runs at
+    once; every run must have finished."""
+    with ProcessPoolExecutor(max_workers=min(PARALLEL, len(updates_per_run)),
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        summaries = list(pool.map(_run_preset, [preset] * len(updates_per_run), updates_per_run))
+    for updates, summary in zip(updates_per_run, summaries):
+        assert summary["status"] == "finished", (preset, dict(updates), summary["error"])
+    return summaries
+
+
+def cli_runs(args_per_run: list[list[str]], env: Mapping[str, str], timeout_s: float = 900) -> list[str]:
+    """The standard output of ``python -m core <args>`` for each argument list, ``PARALLEL`` processes at once, in
+    the lists' order; every one must exit 0."""
+    def one(args: list[str]) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "core", *args], capture_output=True, text=True, env=dict(env),
+                              timeout=timeout_s)
+
+    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+        done = list(pool.map(one, args_per_run))
+    for args, process in zip(args_per_run, done):
+        assert process.returncode == 0, (args, process.stderr[-2000:])
+    return [process.stdout for process in done]
