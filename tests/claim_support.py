@@ -14,7 +14,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Iterable, Mapping
 
-PARALLEL = max(1, min(2, os.cpu_count() or 1))  # more than two seeds at once only queue up on these machines
+PARALLEL = os.cpu_count() or 1  # one seed per core
 
 
 def _run_preset(preset: str, updates: Mapping[str, str]) -> dict:

@@ -17,7 +17,7 @@ SEEDS = (100, 101, 102)
 
 
 def _runs(preset: str, tmp_path) -> list[dict]:
-    """The CLI's JSON summary of ``preset`` on each of SEEDS (two seeds at once: each trains on one thread)."""
+    """The CLI's JSON summary of ``preset`` on each of SEEDS (one seed per core at once: each trains on one thread)."""
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     outputs = cli_runs([["run", "--preset", preset, "--set", f"seed={seed}", "--json", "--store",
                          str(tmp_path / "store")] for seed in SEEDS], env)

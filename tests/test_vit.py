@@ -124,7 +124,7 @@ def test_models_without_attention_store_no_maps(tmp_path):
 
 # ---- the presets' claims, on seeds that tuned nothing (tuning used seed 0); whole preset runs ------------------
 def _preset_runs(preset: str, seeds=(100, 101, 102)) -> list[dict]:
-    return preset_runs(preset, seeds, {"eval.embedding": "none"})  # two seeds at once, each in its own process
+    return preset_runs(preset, seeds, {"eval.embedding": "none"})  # one seed per core at once, each in its own process
 
 
 @pytest.mark.slow
