@@ -1,7 +1,7 @@
 """Every claim a preset's text makes, checked on seeds that tuned nothing (100 and up; tuning used 0 and 1).
 
 The texts quote the spread these runs show; the thresholds here are the texts' words, with the margin the
-spread needs. Slow: whole preset runs, one seed per core at once (about 11 minutes in all on 2 quiet cores)."""
+spread needs. Slow: whole preset runs, one seed per core at once (11-16 minutes in all on 2 cores)."""
 from __future__ import annotations
 
 import numpy as np
