@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import subprocess
-import sys
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Iterable, Mapping
+
+from tests.cli_support import cli
 
 PARALLEL = os.cpu_count() or 1  # one seed per core
 
@@ -40,15 +40,11 @@ def runs_of(preset: str, updates_per_run: list[Mapping[str, str]]) -> list[dict]
     return summaries
 
 
-def cli_runs(args_per_run: list[list[str]], env: Mapping[str, str], timeout_s: float = 900) -> list[str]:
-    """The standard output of ``python -m core <args>`` for each argument list, ``PARALLEL`` processes at once, in
-    the lists' order; every one must exit 0."""
-    def one(args: list[str]) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "core", *args], capture_output=True, text=True, env=dict(env),
-                              timeout=timeout_s)
-
+def cli_runs(args_per_run: list[list[str]], store, timeout_s: float = 900) -> list[str]:
+    """The standard output of ``python -m core <args> --store STORE`` (tests/cli_support.py) for each argument list,
+    ``PARALLEL`` processes at once, in the lists' order; every one must exit 0."""
     with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
-        done = list(pool.map(one, args_per_run))
+        done = list(pool.map(lambda args: cli(*args, store=store, timeout_s=timeout_s), args_per_run))
     for args, process in zip(args_per_run, done):
         assert process.returncode == 0, (args, process.stderr[-2000:])
     return [process.stdout for process in done]

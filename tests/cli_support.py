@@ -8,6 +8,6 @@ import sys
 ENV = {**os.environ, "PYTHONPATH": os.getcwd()}
 
 
-def cli(*args, store) -> subprocess.CompletedProcess:
+def cli(*args, store, timeout_s: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "core", *args, "--store", str(store)], capture_output=True,
-                          text=True, env=ENV, timeout=300)
+                          text=True, env=ENV, timeout=timeout_s)

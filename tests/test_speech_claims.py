@@ -4,7 +4,6 @@ ones bench/RESULTS.md and bench/TUNING.md quote."""
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pytest
@@ -18,9 +17,8 @@ SEEDS = (100, 101, 102)
 
 def _runs(preset: str, tmp_path) -> list[dict]:
     """The CLI's JSON summary of ``preset`` on each of SEEDS (one seed per core at once: each trains on one thread)."""
-    env = {**os.environ, "PYTHONPATH": os.getcwd()}
-    outputs = cli_runs([["run", "--preset", preset, "--set", f"seed={seed}", "--json", "--store",
-                         str(tmp_path / "store")] for seed in SEEDS], env)
+    outputs = cli_runs([["run", "--preset", preset, "--set", f"seed={seed}", "--json"] for seed in SEEDS],
+                       tmp_path / "store")
     return [json.loads(out.strip().splitlines()[-1]) for out in outputs]
 
 
